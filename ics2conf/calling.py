@@ -1,0 +1,113 @@
+"""Calling rules applied at plan time: quiet hours, the daily budget, shared numbers.
+
+Indian rules bar commercial calls between 21:00 and 09:00 IST, and KooKoo
+refuses to place them ("calls will not be made between 9PM to 9AM"), so a
+call in that window would only fail in EasyCron. Two public KooKoo callers
+cite a default cap of 50 outbound calls a day per account, which is the
+default daily budget.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from .model import Callee, Event, Problem
+
+IST = ZoneInfo("Asia/Kolkata")
+QUIET_START = time(21, 0)  # IST, inclusive
+QUIET_END = time(9, 0)  # IST, exclusive: a call at 09:00 is allowed
+DEFAULT_DAILY_CALL_LIMIT = 50
+MAX_LISTED_CALLS = 5  # suppressed calls named in one warning; the rest are counted
+
+
+def describe_event(event: Event) -> str:
+    """Return ``"SUMMARY" (UID uid)`` on one line, for messages."""
+    summary = " ".join(event.summary.split()) or "(no title)"
+    if len(summary) > 80:
+        summary = summary[:79] + "…"
+    return f'"{summary}" (UID {event.uid})'
+
+
+def format_ist(instant: datetime) -> str:
+    """Return ``instant`` as ``YYYY-MM-DD HH:MM IST``."""
+    return instant.astimezone(IST).strftime("%Y-%m-%d %H:%M IST")
+
+
+def in_quiet_hours(instant: datetime) -> bool:
+    """Return True when ``instant`` falls between 21:00 and 09:00 IST."""
+    local = instant.astimezone(IST).time()
+    return local >= QUIET_START or local < QUIET_END
+
+
+def quiet_hours_warning(event: Event, suppressed: Sequence[datetime]) -> Problem:
+    """Return the warning that names the calls of ``event`` dropped for quiet hours."""
+    instants = sorted(set(suppressed))
+    listed = ", ".join(format_ist(instant) for instant in instants[:MAX_LISTED_CALLS])
+    if len(instants) > MAX_LISTED_CALLS:
+        listed += f" and {len(instants) - MAX_LISTED_CALLS} more"
+    count = "1 call falls" if len(instants) == 1 else f"{len(instants)} calls fall"
+    return Problem(
+        "warning",
+        f"Event {describe_event(event)}: {count} in the quiet hours 21:00-09:00 IST and"
+        f" will not be scheduled: {listed}. Move the meeting or pass --allow-quiet-hours.",
+        source=event.source,
+        uid=event.uid,
+    )
+
+
+def daily_budget_warnings(calls: Iterable[datetime], limit: int) -> list[Problem]:
+    """Return one warning per IST day on which more than ``limit`` calls are planned.
+
+    ``calls`` holds one instant per call to be placed, so a meeting with five
+    callees contributes five equal instants.
+    """
+    per_day: Counter[date] = Counter(instant.astimezone(IST).date() for instant in calls)
+    return [
+        Problem(
+            "warning",
+            f"{day.isoformat()} (IST): {count} calls planned, more than the daily limit of"
+            f" {limit}. KooKoo may refuse the calls over the account's daily cap;"
+            " raise --daily-call-limit if your account allows more.",
+        )
+        for day, count in sorted(per_day.items())
+        if count > limit
+    ]
+
+
+def drop_shared_numbers(event: Event, callees: Sequence[Callee]) -> tuple[list[Callee], list[Problem]]:
+    """Keep the first callee of each phone number and warn about the others.
+
+    Two attendees with one number would ring the same phone twice at once,
+    and the second call would fail as busy.
+    """
+    kept: list[Callee] = []
+    by_phone: dict[str, Callee] = {}
+    problems: list[Problem] = []
+    for callee in callees:
+        first = by_phone.get(callee.phone_e164)
+        if first is None:
+            by_phone[callee.phone_e164] = callee
+            kept.append(callee)
+            continue
+        problems.append(
+            Problem(
+                "warning",
+                f"Event {describe_event(event)}: attendees {_who(first)} and {_who(callee)}"
+                f" have the same number {callee.phone_e164}; it is called once, for"
+                f" {_who(first)}.",
+                source=event.source,
+                uid=event.uid,
+                address=callee.address,
+            )
+        )
+    return kept, problems
+
+
+def _who(callee: Callee) -> str:
+    address = callee.address
+    if address.lower().startswith("mailto:"):
+        address = address[len("mailto:"):]
+    return address
