@@ -1,0 +1,246 @@
+"""Look up attendees' phone numbers by email in CSV and vCard files.
+
+CSV files have a header row with ``email`` and ``phone`` columns and an
+optional ``name``. vCard files (``.vcf``, versions 2.1, 3.0 and 4.0) give
+each card's TEL numbers to every EMAIL of the card. Several files merge.
+When one email has several numbers, the one marked preferred wins, then a
+mobile (TYPE=CELL, or a mobile number by its digits), then the first listed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import phonenumbers
+
+from .errors import DirectoryError
+from .model import Problem
+from .sources import decode_calendar_bytes
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+_EMAIL_COLUMNS = ("email", "e-mail", "mail", "email address")
+_PHONE_COLUMNS = ("phone", "phone number", "mobile", "tel", "telephone", "number")
+_NAME_COLUMNS = ("name", "full name", "display name")
+
+
+@dataclass(frozen=True)
+class _Number:
+    raw: str
+    preferred: int  # lower is preferred: RFC 6350 PREF=1..100, 100 when unmarked
+    mobile: bool
+    order: int  # position across all files, for the "first listed" rule
+
+
+@dataclass
+class Directory:
+    """Phone numbers by lower-cased email, merged from every directory file."""
+
+    numbers: dict[str, list[_Number]] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    def lookup(self, email: str) -> str | None:
+        """Return the number for ``email`` as written in the directory, or None."""
+        candidates = self.numbers.get((email or "").strip().lower())
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda n: (n.preferred, not n.mobile, n.order))
+        return best.raw
+
+    def name(self, email: str) -> str | None:
+        """Return the display name the directory gives ``email``, or None."""
+        return self.names.get((email or "").strip().lower())
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def _add(self, email: str, number: _Number, name: str | None) -> None:
+        key = email.strip().lower()
+        self.numbers.setdefault(key, []).append(number)
+        if name and key not in self.names:
+            self.names[key] = name
+
+
+def load_directory(paths: Sequence[str]) -> Directory:
+    """Read and merge directory files; raise DirectoryError naming a file that cannot be read."""
+    directory = Directory()
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            raise DirectoryError(
+                f"cannot read directory file {path}: {error.strerror or error}", source=str(path)
+            ) from None
+        text, problems = decode_calendar_bytes(data, str(path))
+        directory.problems.extend(problems)
+        directory.sources.append(str(path))
+        if _looks_like_vcard(path, text):
+            _read_vcards(text, str(path), directory)
+        else:
+            _read_csv(text, str(path), directory)
+    return directory
+
+
+def _looks_like_vcard(path: str, text: str) -> bool:
+    return str(path).lower().endswith((".vcf", ".vcard")) or text.lstrip().upper().startswith("BEGIN:VCARD")
+
+
+def _next_order(directory: Directory) -> int:
+    return sum(len(v) for v in directory.numbers.values())
+
+
+def _is_mobile(raw: str) -> bool:
+    try:
+        number = phonenumbers.parse(raw, "IN")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.MOBILE
+
+
+# --- CSV ------------------------------------------------------------------
+
+
+def _read_csv(text: str, source: str, directory: Directory) -> None:
+    rows = list(csv.reader(io.StringIO(text)))
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows:
+        directory.problems.append(Problem("warning", f"directory file {source} is empty", source))
+        return
+    header = [cell.strip().lower() for cell in rows[0]]
+    email_col = _column(header, _EMAIL_COLUMNS)
+    phone_col = _column(header, _PHONE_COLUMNS)
+    name_col = _column(header, _NAME_COLUMNS)
+    body = rows[1:]
+    if email_col is None or phone_col is None:
+        if rows[0] and _EMAIL.match(rows[0][0].strip()):
+            # No header row: read the columns as email, phone, name.
+            email_col, phone_col, name_col, body = 0, 1, 2, rows
+        else:
+            raise DirectoryError(
+                f"directory file {source} has no 'email' and 'phone' columns: start it with the header"
+                " row email,phone,name",
+                source=source,
+            )
+
+    for line_number, row in enumerate(body, start=2 if body is not rows else 1):
+        email = _cell(row, email_col)
+        phone = _cell(row, phone_col)
+        name = _cell(row, name_col) if name_col is not None else None
+        if not email or not _EMAIL.match(email):
+            directory.problems.append(
+                Problem("warning", f"{source} line {line_number}: invalid email {email!r}; row ignored", source)
+            )
+            continue
+        if not phone:
+            directory.problems.append(
+                Problem("warning", f"{source} line {line_number}: no phone for {email}; row ignored", source,
+                        address=email)
+            )
+            continue
+        number = _Number(raw=phone, preferred=100, mobile=_is_mobile(phone), order=_next_order(directory))
+        directory._add(email, number, name or None)
+
+
+def _column(header: list[str], names: Sequence[str]) -> int | None:
+    for name in names:
+        if name in header:
+            return header.index(name)
+    return None
+
+
+def _cell(row: list[str], index: int | None) -> str:
+    if index is None or index >= len(row):
+        return ""
+    return row[index].strip()
+
+
+# --- vCard ----------------------------------------------------------------
+
+_PROPERTY = re.compile(r"^(?:[A-Za-z0-9-]+\.)?(?P<name>[A-Za-z0-9-]+)(?P<params>(?:;[^:]*)?):(?P<value>.*)$")
+
+
+def _read_vcards(text: str, source: str, directory: Directory) -> None:
+    cards = 0
+    card: list[tuple[str, dict[str, list[str]], str]] | None = None
+    for line in text.split("\r\n"):
+        match = _PROPERTY.match(line)
+        if not match:
+            continue
+        name = match["name"].upper()
+        value = match["value"].strip()
+        if name == "BEGIN" and value.upper() == "VCARD":
+            card = []
+            continue
+        if name == "END" and value.upper() == "VCARD":
+            if card is not None:
+                cards += 1
+                _add_card(card, source, cards, directory)
+            card = None
+            continue
+        if card is not None:
+            card.append((name, _vcard_params(match["params"]), value))
+    if cards == 0:
+        directory.problems.append(Problem("warning", f"directory file {source} contains no vCard", source))
+
+
+def _vcard_params(text: str) -> dict[str, list[str]]:
+    """Parse ``;TYPE=cell,pref;PREF=1`` (3.0/4.0) and bare ``;CELL;PREF`` (2.1) into upper-case lists."""
+    params: dict[str, list[str]] = {}
+    for part in re.findall(r';((?:[^;"]|"[^"]*")*)', text):
+        if "=" in part:
+            key, _, raw = part.partition("=")
+            values = [v.strip().strip('"').upper() for v in raw.split(",")]
+            params.setdefault(key.strip().upper(), []).extend(values)
+        elif part.strip():
+            params.setdefault("TYPE", []).append(part.strip().upper())
+    return params
+
+
+def _add_card(card, source: str, index: int, directory: Directory) -> None:
+    emails = [value for name, _, value in card if name == "EMAIL" and value]
+    full_name = next((_vcard_text(value) for name, _, value in card if name == "FN" and value), None)
+    numbers = []
+    for name, params, value in card:
+        if name != "TEL" or not value:
+            continue
+        types = set(params.get("TYPE", []))
+        if "FAX" in types or "PAGER" in types:
+            continue
+        raw = value[len("tel:"):] if value.lower().startswith("tel:") else value
+        preferred = 100
+        if "PREF" in types:
+            preferred = 1
+        if params.get("PREF"):
+            try:
+                preferred = min(preferred, int(params["PREF"][0]))
+            except ValueError:
+                preferred = 1
+        mobile = bool(types & {"CELL", "MOBILE", "IPHONE"}) or _is_mobile(raw)
+        numbers.append((raw, preferred, mobile))
+    label = full_name or (emails[0] if emails else f"card #{index}")
+    if not emails:
+        if numbers:
+            directory.problems.append(
+                Problem("warning", f"{source}: vCard {label} has a TEL but no EMAIL, so no attendee can match it",
+                        source)
+            )
+        return
+    if not numbers:
+        directory.problems.append(
+            Problem("warning", f"{source}: vCard {label} has no TEL number", source, address=emails[0])
+        )
+        return
+    for email in emails:
+        for raw, preferred, mobile in numbers:
+            number = _Number(raw=raw, preferred=preferred, mobile=mobile, order=_next_order(directory))
+            directory._add(email, number, full_name)
+
+
+def _vcard_text(value: str) -> str:
+    return re.sub(r"\\([,;\\])", r"\1", value).replace("\\n", " ").replace("\\N", " ").strip()

@@ -1,0 +1,212 @@
+"""Expand one meeting into the start instants of its real occurrences.
+
+recurring-ical-events applies RRULE, RDATE, EXDATE and RECURRENCE-ID
+overrides (including RANGE=THISANDFUTURE). ``OccurrenceIndex`` wraps it for
+a scheduler that asks for many windows over several years: results are
+computed per calendar year (UTC) once and cached, and years before the first
+or after the last possible occurrence are answered without expanding.
+"""
+
+from __future__ import annotations
+
+import bisect
+import warnings
+from datetime import UTC, date, datetime, timedelta, tzinfo
+
+import icalendar
+import recurring_ical_events
+from dateutil.rrule import rrulestr
+
+from .errors import CalendarError
+from .timezones import as_aware
+
+# Padding around each yearly query, so the local-time bounds of floating and
+# all-day events and the overlap rule of recurring-ical-events (an event is
+# returned when any part of it is in the span) never lose an occurrence. Results
+# are filtered by exact start instant afterwards.
+_QUERY_PADDING = timedelta(days=2)
+_MAX_COUNT_FOR_BOUND = 20000
+
+
+class OccurrenceIndex:
+    """The occurrence starts of one meeting, as a cached callable ``(start, end) -> list``."""
+
+    def __init__(
+        self,
+        *,
+        master: icalendar.Event | None,
+        overrides: list[icalendar.Event],
+        default_zone: tzinfo,
+        output_zone: tzinfo = UTC,
+    ):
+        self._master = master
+        self._output_zone = output_zone
+        self._overrides = overrides
+        self._default_zone = default_zone
+        self._years: dict[int, list[datetime]] = {}
+        self._query = None
+        self._simple: list[datetime] | None = None
+        self._first: datetime | None = None
+        self._last: datetime | None = None  # None: unbounded
+        self._prepare()
+
+    def _prepare(self) -> None:
+        master = self._master
+        recurring = master is not None and ("RRULE" in master or "RDATE" in master)
+        if not recurring:
+            # A single event, or only overrides of a series we never saw: the
+            # instants are the components' own starts.
+            starts = []
+            if master is not None and not _excluded_by_own_exdate(master, self._default_zone):
+                starts.append(self._start_of(master))
+            starts += [self._start_of(c) for c in self._overrides if not _is_cancelled(c)]
+            if master is not None and self._overrides:
+                # Overrides of a non-recurring event replace it (RFC 5545 3.8.4.4).
+                starts = [self._start_of(c) for c in self._overrides if not _is_cancelled(c)]
+            self._simple = sorted({t.astimezone(self._output_zone) for t in starts})
+            return
+
+        self._first = min([self._start_of(master)] + [self._start_of(c) for c in self._overrides])
+        self._last = self._series_end(master)
+
+        calendar = icalendar.Calendar()
+        calendar.add_component(master)
+        for component in self._overrides:
+            calendar.add_component(component)
+        # Built here, not on first use, so a bad rule is reported while loading.
+        self._query = recurring_ical_events.of(calendar)
+
+    def _start_of(self, component: icalendar.Event) -> datetime:
+        return as_aware(component.decoded("DTSTART"), self._default_zone)
+
+    def _series_end(self, master: icalendar.Event) -> datetime | None:
+        rules = master.get("RRULE")
+        rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
+        ends: list[datetime] = []
+        for rule in rules:
+            end = self._rule_end(master, rule)
+            if end is None:
+                return None
+            ends.append(end)
+        for rdate in _as_list(master.get("RDATE")):
+            for item in rdate.dts:
+                value = item.dt[0] if isinstance(item.dt, tuple) else item.dt
+                ends.append(as_aware(value, self._start_tz(master)))
+        ends += [self._start_of(c) for c in self._overrides]
+        ends.append(self._start_of(master))
+        return max(ends) + _QUERY_PADDING
+
+    def _start_tz(self, master: icalendar.Event) -> tzinfo:
+        start = master.decoded("DTSTART")
+        if isinstance(start, datetime) and start.tzinfo is not None:
+            return start.tzinfo
+        return self._default_zone
+
+    def _rule_end(self, master: icalendar.Event, rule) -> datetime | None:
+        """Return an instant no earlier than the last occurrence of one RRULE, or None."""
+        until = rule.get("UNTIL")
+        if until:
+            value = until[0] if isinstance(until, list) else until
+            # UNTIL may be a date, UTC or (against RFC 5545) local time; a day
+            # of slack covers every reading.
+            return as_aware(value, self._start_tz(master)) + timedelta(days=1)
+        count = rule.get("COUNT")
+        if count:
+            count_value = int(count[0] if isinstance(count, list) else count)
+            if count_value > _MAX_COUNT_FOR_BOUND:
+                return None
+            start = master.decoded("DTSTART")
+            if not isinstance(start, datetime):
+                start = datetime(start.year, start.month, start.day)
+            try:
+                text = rule.to_ical().decode()
+                last = None
+                for last in rrulestr(text, dtstart=start.replace(tzinfo=None), ignoretz=True):
+                    pass
+            except (ValueError, TypeError, OverflowError):
+                return None
+            if last is None:
+                return self._start_of(master)
+            return as_aware(last, self._start_tz(master)) + timedelta(days=1)
+        return None
+
+    def __call__(self, start: datetime, end: datetime) -> list[datetime]:
+        """Return the sorted start instants of real occurrences in ``[start, end)``.
+
+        Raises CalendarError naming the UID when recurring-ical-events fails
+        on the series.
+        """
+        if end <= start:
+            return []
+        if self._simple is not None:
+            return [t for t in self._simple if start <= t < end]
+        if end <= self._first or (self._last is not None and start > self._last):
+            return []
+        result: list[datetime] = []
+        first_year = max(start.astimezone(UTC).year, self._first.astimezone(UTC).year)
+        last_year = end.astimezone(UTC).year
+        if self._last is not None:
+            last_year = min(last_year, self._last.astimezone(UTC).year)
+        for year in range(first_year, last_year + 1):
+            instants = self._year(year)
+            low = bisect.bisect_left(instants, start)
+            high = bisect.bisect_left(instants, end)
+            result.extend(instants[low:high])
+        return result
+
+    def _year(self, year: int) -> list[datetime]:
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        span_start = datetime(year, 1, 1, tzinfo=UTC)
+        span_end = datetime(year + 1, 1, 1, tzinfo=UTC)
+        query_start, query_end = span_start - _QUERY_PADDING, span_end + _QUERY_PADDING
+        if self._is_local():
+            query_start = query_start.astimezone(self._default_zone).replace(tzinfo=None)
+            query_end = query_end.astimezone(self._default_zone).replace(tzinfo=None)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                components = self._query.between(query_start, query_end)
+        except Exception as error:  # noqa: BLE001 - recurring-ical-events raises several types
+            uid = str(self._master.get("UID", ""))
+            raise CalendarError(
+                f"cannot expand the occurrences of event {uid} in {year}: {error}", uid=uid
+            ) from error
+        instants = set()
+        for component in components:
+            if _is_cancelled(component):
+                continue
+            instant = self._start_of(component)
+            if span_start <= instant < span_end:
+                instants.add(instant.astimezone(self._output_zone))
+        result = sorted(instants)
+        self._years[year] = result
+        return result
+
+    def _is_local(self) -> bool:
+        start = self._master.decoded("DTSTART")
+        return not isinstance(start, datetime) or start.tzinfo is None
+
+
+def _is_cancelled(component: icalendar.Event) -> bool:
+    return str(component.get("STATUS", "")).strip().upper() == "CANCELLED"
+
+
+def _excluded_by_own_exdate(master: icalendar.Event, default_zone: tzinfo) -> bool:
+    if "EXDATE" not in master:
+        return False
+    start = as_aware(master.decoded("DTSTART"), default_zone)
+    for exdate in _as_list(master.get("EXDATE")):
+        for item in exdate.dts:
+            value = item.dt
+            if isinstance(value, datetime) or isinstance(value, date):
+                if as_aware(value, default_zone) == start:
+                    return True
+    return False
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
