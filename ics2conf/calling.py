@@ -9,12 +9,13 @@ default daily budget.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from .model import Callee, Event, Problem
+from .model import Callee, Event, Problem, SkippedAttendee
 
 IST = ZoneInfo("Asia/Kolkata")
 QUIET_START = time(21, 0)  # IST, inclusive
@@ -92,22 +93,55 @@ def drop_shared_numbers(event: Event, callees: Sequence[Callee]) -> tuple[list[C
             by_phone[callee.phone_e164] = callee
             kept.append(callee)
             continue
-        problems.append(
-            Problem(
-                "warning",
-                f"Event {describe_event(event)}: attendees {_who(first)} and {_who(callee)}"
-                f" have the same number {callee.phone_e164}; it is called once, for"
-                f" {_who(first)}.",
-                source=event.source,
-                uid=event.uid,
-                address=callee.address,
-            )
-        )
+        problems.append(_shared_number_warning(event, first, callee.address, callee.phone_e164))
     return kept, problems
 
 
-def _who(callee: Callee) -> str:
-    address = callee.address
+# The reason attendees.resolve_callees gives an attendee it drops because an
+# earlier attendee has the same email or number: "same person as ADDRESS, rung once".
+_SAME_PERSON = re.compile(r"^same person as (?P<address>.+), rung once$")
+
+
+def shared_number_warnings(
+    event: Event, callees: Sequence[Callee], skipped: Sequence[SkippedAttendee]
+) -> list[Problem]:
+    """Return a warning for each attendee dropped because another attendee has the same number.
+
+    The attendee resolver already rings such a number once and lists the
+    second attendee as skipped. The same email listed twice is one person and
+    gives no warning. Two people sharing a number may be a typo in the
+    directory, so the plan names both.
+    """
+    by_address = {callee.address: callee for callee in callees}
+    problems: list[Problem] = []
+    for attendee in skipped:
+        match = _SAME_PERSON.match(attendee.reason)
+        first = by_address.get(match["address"]) if match else None
+        if first is None or _identity(attendee.address) == _identity(first.address):
+            continue
+        problems.append(_shared_number_warning(event, first, attendee.address, first.phone_e164))
+    return problems
+
+
+def _shared_number_warning(event: Event, first: Callee, other_address: str, e164: str) -> Problem:
+    return Problem(
+        "warning",
+        f"Event {describe_event(event)}: attendees {_bare(first.address)} and"
+        f" {_bare(other_address)} have the same number {e164}; it is called once, for"
+        f" {_bare(first.address)}.",
+        source=event.source,
+        uid=event.uid,
+        address=other_address,
+    )
+
+
+def _identity(address: str) -> str:
+    """Return the lower-cased email of a ``mailto:`` address, else the address lower-cased."""
+    return _bare(address).strip().lower()
+
+
+def _bare(address: str) -> str:
+    """Return ``address`` without its ``mailto:`` scheme."""
     if address.lower().startswith("mailto:"):
-        address = address[len("mailto:"):]
+        return address[len("mailto:"):]
     return address

@@ -13,8 +13,9 @@ from ics2conf.calling import (
     drop_shared_numbers,
     in_quiet_hours,
     quiet_hours_warning,
+    shared_number_warnings,
 )
-from ics2conf.model import Callee, Event, Problem
+from ics2conf.model import Callee, Event, Problem, SkippedAttendee
 
 IST = ZoneInfo("Asia/Kolkata")
 UTC = timezone.utc
@@ -166,3 +167,32 @@ def test_distinct_numbers_all_kept():
     event = make_event()
     people = [callee(f"p{n}@example.com", f"98765432{n:02d}") for n in range(5)]
     assert drop_shared_numbers(event, people) == (people, [])
+
+
+def test_shared_number_from_resolver_skip():
+    event = make_event()
+    asha = callee("asha@example.com", "9876543210", "Asha")
+    skipped = [
+        SkippedAttendee("mailto:desk@example.com", None, "same person as mailto:asha@example.com, rung once"),
+        SkippedAttendee("mailto:ASHA@example.com", "Asha", "same person as mailto:asha@example.com, rung once"),
+        SkippedAttendee("mailto:bob@example.com", None, "declined"),
+    ]
+    assert shared_number_warnings(event, [asha], skipped) == [
+        Problem(
+            "warning",
+            'Event "Stand-up" (UID uid-1@example.com): attendees asha@example.com and'
+            " desk@example.com have the same number +919876543210; it is called once, for"
+            " asha@example.com.",
+            source="team.ics",
+            uid="uid-1@example.com",
+            address="mailto:desk@example.com",
+        )
+    ]
+
+
+def test_shared_number_tel_attendee():
+    event = make_event()
+    asha = callee("asha@example.com", "9876543210")
+    skipped = [SkippedAttendee("tel:+91 98765 43210", "Desk", "same person as mailto:asha@example.com, rung once")]
+    warnings = shared_number_warnings(event, [asha], skipped)
+    assert [w.address for w in warnings] == ["tel:+91 98765 43210"]

@@ -1,0 +1,427 @@
+"""Turn loaded calendar events into the EasyCron jobs a sync should leave in the account.
+
+For each event with calls in ``[now, now + horizon)``, every reachable
+attendee is rung once per occurrence at the occurrence's start minute in
+the event's own zone, moved earlier by the lead time, plus one job set per
+redial attempt. Calls in the quiet hours are dropped unless allowed. The
+schedule compiler turns each call series into exact cron expressions, and
+each (attendee, expression) pair becomes one ``DesiredJob``.
+
+Everything here is pure: files and feeds are read by ``calendar.py`` and
+``directory.py`` in ``build_desired``; ``build_desired_from_load`` does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .attendees import resolve_callees
+from .calendar import CalendarLoad, load_events
+from .calling import (
+    daily_budget_warnings,
+    describe_event,
+    drop_shared_numbers,
+    in_quiet_hours,
+    quiet_hours_warning,
+    shared_number_warnings,
+)
+from .config import Settings
+from .directory import Directory, load_directory
+from .errors import ConfigError, ScheduleError
+from .kookoo import PLACEHOLDER_API_KEY, build_outbound_url
+from .model import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_URL_LENGTH,
+    NAMESPACE_PATTERN,
+    CallSeries,
+    Callee,
+    DesiredJob,
+    Event,
+    JobSpec,
+    Problem,
+    Schedule,
+    SkippedAttendee,
+    make_job_key,
+)
+from .rooms import room_ids
+from .schedule import compile_schedule
+
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass
+class MeetingReport:
+    """What the plan does with one event, for plan grouping and ``inspect``."""
+
+    event: Event
+    room: str | None
+    callees: list[Callee]
+    skipped: list[SkippedAttendee]
+    occurrences: list[datetime]  # meeting starts in [now, horizon_end), in the event's zone
+    calls: list[datetime]  # main-call instants in [now, horizon_end) after lead time and rules
+    schedule: Schedule | None  # main-call schedule; None when nothing is scheduled
+    redial_schedules: list[Schedule]
+    exact_until: datetime | None  # None: exact forever, or nothing scheduled
+    problems: list[Problem]
+    redial_calls: list[list[datetime]] = field(default_factory=list)  # per redial attempt
+
+
+@dataclass
+class DesiredState:
+    """The jobs the input asks for, with everything found on the way."""
+
+    jobs: list[DesiredJob]
+    meetings: list[MeetingReport]
+    cancelled: list[tuple[str, str, str]]  # (uid, summary, source) of cancelled meetings
+    problems: list[Problem]  # all warnings and errors: files, events, attendees, rules
+    sources: list[str]
+    # UIDs whose jobs could not be built (a schedule error). Their existing
+    # jobs are not "no longer desired", so a sync must not delete them.
+    failed_uids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CallTimes:
+    """The call instants of one event for one attempt: main call or a redial.
+
+    A call rings at the minute containing the occurrence's start, moved by
+    ``offset`` (minus the lead time, plus the redial delay). An occurrence at
+    10:00:30 therefore rings at 10:00, never a minute late. Offsets are added
+    to UTC instants, because adding a timedelta to a zoned datetime moves the
+    wall clock, which is wrong across a DST change.
+    """
+
+    event: Event
+    offset: timedelta
+    check_quiet_hours: bool
+
+    def all_calls(self, start: datetime, end: datetime) -> list[datetime]:
+        """Return the call instants in ``[start, end)`` before the quiet-hours rule."""
+        # A call c = floor(o) + offset lies in [start, end) only if the
+        # occurrence o lies in [start - offset, end - offset + 1 minute).
+        occurrences = self.event.occurrences(start - self.offset, end - self.offset + MINUTE)
+        zone = ZoneInfo(self.event.zone)
+        calls = set()
+        for occurrence in occurrences:
+            call = _floor_minute(occurrence.astimezone(timezone.utc)) + self.offset
+            if start <= call < end:
+                calls.add(call)
+        return [call.astimezone(zone) for call in sorted(calls)]
+
+    def intended(self, start: datetime, end: datetime) -> list[datetime]:
+        """Return the instants in ``[start, end)`` at which each callee is rung."""
+        calls = self.all_calls(start, end)
+        if self.check_quiet_hours:
+            calls = [call for call in calls if not in_quiet_hours(call)]
+        return calls
+
+
+def _floor_minute(instant: datetime) -> datetime:
+    return instant.replace(second=0, microsecond=0)
+
+
+def build_desired(
+    inputs: Sequence[str],
+    settings: Settings,
+    *,
+    now: datetime,
+    stdin=None,
+    session=None,
+) -> DesiredState:
+    """Read the calendars and directories named in ``inputs`` and ``settings`` and plan their jobs."""
+    load = load_events(
+        inputs, default_timezone=settings.default_timezone, stdin=stdin, session=session
+    )
+    directory = load_directory(list(settings.directories))
+    return build_desired_from_load(load, directory, settings, now=now)
+
+
+def build_desired_from_load(
+    load: CalendarLoad, directory: Directory, settings: Settings, *, now: datetime
+) -> DesiredState:
+    """Plan the jobs of already loaded events; pure."""
+    _check_settings(settings, now)
+    horizon_end = now + timedelta(days=settings.horizon_days)
+    problems: list[Problem] = list(load.problems) + list(directory.problems)
+
+    events = sorted(load.events, key=lambda event: (event.start, event.uid))
+    rooms, room_problems = room_ids(event.uid for event in events if not event.all_day)
+    problems.extend(room_problems)
+
+    jobs: list[DesiredJob] = []
+    meetings: list[MeetingReport] = []
+    failed_uids: list[str] = []
+    budget_calls: list[datetime] = []
+    for event in events:
+        report, event_jobs, calls, failed = _plan_event(
+            event, rooms.get(event.uid), directory, settings, now=now, horizon_end=horizon_end
+        )
+        meetings.append(report)
+        jobs.extend(event_jobs)
+        budget_calls.extend(calls)
+        problems.extend(report.problems)
+        if failed:
+            failed_uids.append(event.uid)
+
+    problems.extend(_check_jobs(jobs))
+    problems.extend(daily_budget_warnings(budget_calls, settings.daily_call_limit))
+    return DesiredState(
+        jobs=jobs,
+        meetings=meetings,
+        cancelled=list(load.cancelled),
+        problems=problems,
+        sources=list(load.sources),
+        failed_uids=failed_uids,
+    )
+
+
+def _check_settings(settings: Settings, now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"now must be timezone-aware, got {now.isoformat()}")
+    if not NAMESPACE_PATTERN.match(settings.namespace):
+        raise ConfigError(
+            f"Invalid namespace {settings.namespace!r}: use 1-40 lower-case letters, digits,"
+            " '-' or '_', starting with a letter or digit."
+        )
+    if settings.horizon_days < 1:
+        raise ConfigError(f"Invalid horizon of {settings.horizon_days} days: use 1 or more.")
+    if settings.lead_minutes < 0:
+        raise ConfigError(f"Invalid lead time of {settings.lead_minutes} minutes: use 0 or more.")
+    if settings.redial < 0:
+        raise ConfigError(f"Invalid redial count {settings.redial}: use 0 or more.")
+    if settings.redial and settings.redial_after_minutes < 1:
+        raise ConfigError(
+            f"Invalid redial delay of {settings.redial_after_minutes} minutes: use 1 or more."
+        )
+
+
+def _plan_event(
+    event: Event,
+    room: str | None,
+    directory: Directory,
+    settings: Settings,
+    *,
+    now: datetime,
+    horizon_end: datetime,
+) -> tuple[MeetingReport, list[DesiredJob], list[datetime], bool]:
+    """Plan one event: its report, its jobs, one instant per call for the budget, failure."""
+    report = MeetingReport(
+        event=event,
+        room=room,
+        callees=[],
+        skipped=[],
+        occurrences=[],
+        calls=[],
+        schedule=None,
+        redial_schedules=[],
+        exact_until=None,
+        problems=[],
+    )
+    if event.all_day:
+        report.room = None
+        report.problems.append(
+            Problem(
+                "warning",
+                f"Event {describe_event(event)} is an all-day event and has no start time"
+                " to call at; it is skipped.",
+                source=event.source,
+                uid=event.uid,
+            )
+        )
+        return report, [], [], False
+
+    callees, skipped, attendee_problems = resolve_callees(
+        event,
+        directory,
+        default_region=settings.default_region,
+        allow_international=settings.allow_international,
+        call_organizer=settings.call_organizer,
+    )
+    callees, shared_problems = drop_shared_numbers(event, callees)
+    report.callees = callees
+    report.skipped = list(skipped)
+    report.problems.extend(attendee_problems)
+    report.problems.extend(shared_number_warnings(event, callees, skipped))
+    report.problems.extend(shared_problems)
+
+    zone = ZoneInfo(event.zone)
+    report.occurrences = [o.astimezone(zone) for o in event.occurrences(now, horizon_end)]
+
+    check_quiet = not settings.allow_quiet_hours
+    suppressed: list[datetime] = []
+    budget_calls: list[datetime] = []
+    jobs: list[DesiredJob] = []
+    failed = False
+    for attempt in range(settings.redial + 1):
+        label = f"r{attempt}" if attempt else ""
+        offset = timedelta(minutes=attempt * settings.redial_after_minutes - settings.lead_minutes)
+        times = CallTimes(event, offset, check_quiet)
+        window_calls = times.all_calls(now, horizon_end)
+        calls = [c for c in window_calls if not (check_quiet and in_quiet_hours(c))]
+        suppressed.extend(c for c in window_calls if check_quiet and in_quiet_hours(c))
+        if attempt == 0:
+            report.calls = calls
+        else:
+            report.redial_calls.append(calls)
+        if not calls or not callees or failed:
+            continue
+
+        series = CallSeries(
+            uid=event.uid,
+            summary=event.summary,
+            zone=event.zone,
+            first_call=(event.start.astimezone(timezone.utc) + offset).astimezone(zone),
+            rrule=event.rrule,
+            intended=times.intended,
+            label=label,
+        )
+        try:
+            schedule = compile_schedule(series, now=now, horizon_end=horizon_end)
+        except ScheduleError as error:
+            report.problems.append(
+                Problem(
+                    "error",
+                    f"Event {describe_event(event)} could not be scheduled exactly, so none"
+                    f" of its jobs are planned: {error}",
+                    source=event.source,
+                    uid=event.uid,
+                )
+            )
+            failed = True
+            continue
+        if attempt == 0:
+            report.schedule = schedule
+        else:
+            report.redial_schedules.append(schedule)
+        budget_calls.extend(calls * len(callees))
+        attempt_jobs, job_problems = _jobs_for_schedule(
+            event, room, callees, schedule, settings, now=now, attempt=attempt, label=label
+        )
+        jobs.extend(attempt_jobs)
+        report.problems.extend(job_problems)
+
+    if suppressed:
+        report.problems.append(quiet_hours_warning(event, suppressed))
+    if failed:
+        report.schedule = None
+        report.redial_schedules = []
+        return report, [], [], True
+
+    schedules = [s for s in [report.schedule, *report.redial_schedules] if s is not None]
+    bounded = [s.exact_until for s in schedules if s.exact_until is not None]
+    report.exact_until = min(bounded) if bounded else None
+    return report, jobs, budget_calls, False
+
+
+def _jobs_for_schedule(
+    event: Event,
+    room: str | None,
+    callees: Sequence[Callee],
+    schedule: Schedule,
+    settings: Settings,
+    *,
+    now: datetime,
+    attempt: int,
+    label: str,
+) -> tuple[list[DesiredJob], list[Problem]]:
+    """Return one job per (callee, schedule part) of one call attempt."""
+    assert room is not None  # every event that is not all-day has a room
+    jobs: list[DesiredJob] = []
+    problems: list[Problem] = []
+    for callee in callees:
+        try:
+            url = build_outbound_url(
+                settings.kookoo_outbound_url,
+                api_key=settings.kookoo_api_key or PLACEHOLDER_API_KEY,
+                phone=callee.phone,
+                room=room,
+                caller_id=settings.kookoo_caller_id,
+                greeting=settings.greeting,
+            )
+        except ValueError as error:
+            if attempt == 0:  # one message per callee, not one per redial
+                problems.append(
+                    Problem(
+                        "error",
+                        f"Event {describe_event(event)}: attendee {callee.address} is not"
+                        f" called: {error}",
+                        source=event.source,
+                        uid=event.uid,
+                        address=callee.address,
+                    )
+                )
+            continue
+        # The redial label goes into the attendee hash: the part keys come
+        # from the compiler and already use the whole 8 characters allowed.
+        attendee_key = f"{callee.key}#{label}" if label else callee.key
+        description = _description(event, callee, attempt, settings.redial)
+        for part in schedule.parts:
+            key = make_job_key(settings.namespace, event.uid, attendee_key, part.key)
+            spec = JobSpec(
+                name=key.name,
+                url=url,
+                cron_expression=part.cron_expression,
+                timezone=part.timezone,
+                description=description,
+            )
+            upcoming = [fire for fire in part.fires if fire >= now]
+            jobs.append(
+                DesiredJob(
+                    spec=spec,
+                    event_uid=event.uid,
+                    summary=event.summary,
+                    callee=callee,
+                    room=room,
+                    part_key=part.key,
+                    next_run=min(upcoming) if upcoming else None,
+                    exact_until=part.exact_until,
+                )
+            )
+    return jobs, problems
+
+
+def _description(event: Event, callee: Callee, attempt: int, redials: int) -> str:
+    """Return the job description: what the job calls, for people reading EasyCron."""
+    summary = " ".join(event.summary.split()) or "(no title)"
+    address = callee.address
+    if address.lower().startswith("mailto:"):
+        address = address[len("mailto:"):]
+    name = " ".join((callee.name or "").split())
+    who = f"{name} <{address}>" if name else address
+    text = f"ics2conf: {summary} — {who} ({event.uid})"
+    if attempt:
+        text += f", redial {attempt} of {redials}"
+    if len(text) > MAX_DESCRIPTION_LENGTH:
+        text = text[: MAX_DESCRIPTION_LENGTH - 1] + "…"
+    return text
+
+
+def _check_jobs(jobs: Sequence[DesiredJob]) -> list[Problem]:
+    """Return errors for jobs EasyCron would reject or that would share a name."""
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    too_long = [job for job in jobs if len(job.spec.url) > MAX_URL_LENGTH]
+    if too_long:
+        longest = max(len(job.spec.url) for job in too_long)
+        problems.append(
+            Problem(
+                "error",
+                f"{len(too_long)} KooKoo URLs are longer than EasyCron's limit of"
+                f" {MAX_URL_LENGTH} characters (longest: {longest}); shorten --greeting.",
+            )
+        )
+    for job in jobs:
+        if job.spec.name in seen:
+            problems.append(
+                Problem(
+                    "error",
+                    f"Two jobs of event UID {job.event_uid} have the same name"
+                    f" {job.spec.name}; this is a bug in ics2conf, please report it.",
+                    uid=job.event_uid,
+                )
+            )
+        seen.add(job.spec.name)
+    return problems
