@@ -1,0 +1,114 @@
+"""Daylight-saving transitions of IANA zones, and the wall times they skip or repeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from .cronexpr import CronExpression, classify_local
+
+_UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A change of a zone's UTC offset at ``instant`` (UTC)."""
+
+    instant: datetime
+    before: timedelta
+    after: timedelta
+
+    @property
+    def wall_start(self) -> datetime:
+        """Return the first wall time that is skipped (gap) or repeated (fold)."""
+        return (self.instant + min(self.before, self.after)).replace(tzinfo=None)
+
+    @property
+    def wall_end(self) -> datetime:
+        """Return the first wall time after the skipped or repeated interval."""
+        return (self.instant + max(self.before, self.after)).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=256)
+def transitions(zone: str, first_year: int, last_year: int) -> tuple[Transition, ...]:
+    """Return the offset changes of ``zone`` from ``first_year`` to ``last_year``, inclusive.
+
+    The zone's offset is sampled once a day and each change is narrowed to the
+    minute by bisection; zones that change twice within one day are not
+    supported (none does in the current tz database).
+    """
+    tz = ZoneInfo(zone)
+    cursor = datetime(first_year, 1, 1, tzinfo=_UTC)
+    stop = datetime(last_year + 1, 1, 1, tzinfo=_UTC)
+    step = timedelta(days=1)
+    found: list[Transition] = []
+    offset = cursor.astimezone(tz).utcoffset()
+    while cursor < stop:
+        following = cursor + step
+        next_offset = following.astimezone(tz).utcoffset()
+        if next_offset != offset:
+            low, high = cursor, following
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                middle = middle.replace(second=0, microsecond=0)
+                if middle <= low:
+                    break
+                if middle.astimezone(tz).utcoffset() == offset:
+                    low = middle
+                else:
+                    high = middle
+            found.append(Transition(high, offset, next_offset))
+            offset = next_offset
+        cursor = following
+    return tuple(found)
+
+
+def colliding_months(
+    expressions: list[CronExpression], zone: str, start: datetime, end: datetime
+) -> set[int]:
+    """Return the months in which an expression fires at a skipped or repeated wall time.
+
+    Only transitions between ``start`` and ``end`` (aware) count. The
+    expressions are read without their year field.
+    """
+    if zone == "UTC":
+        return set()
+    months: set[int] = set()
+    for transition in transitions(zone, start.year, end.year):
+        if not start <= transition.instant < end:
+            continue
+        wall_start, wall_end = transition.wall_start, transition.wall_end
+        days = {wall_start.date(), (wall_end - timedelta(minutes=1)).date()}
+        for expression in expressions:
+            for day in days:
+                if not expression.matches_day(day):
+                    continue
+                for hour in expression.hours:
+                    for minute in expression.minutes:
+                        wall = datetime(day.year, day.month, day.day, hour, minute)
+                        if wall_start <= wall < wall_end:
+                            months.add(day.month)
+    return months
+
+
+def needs_utc(instant: datetime, zone: ZoneInfo) -> bool:
+    """Return whether a call at ``instant`` must be carried in UTC instead of ``zone``.
+
+    True when its wall time is repeated by a fold, or when it lies within a gap's
+    length after a gap, where RFC 5545 puts an occurrence whose wall time the
+    gap skips: such a time "is interpreted using the UTC offset before the gap
+    in local times" (RFC 5545, 3.3.5), i.e. moved forward by the gap length.
+    A meeting really set at that later wall time goes to UTC too; the instant is
+    the same, so the call is still exact.
+    """
+    local = instant.astimezone(zone)
+    naive = local.replace(tzinfo=None)
+    if classify_local(naive, zone) == "ambiguous":
+        return True
+    before = (instant - timedelta(hours=3)).astimezone(zone).utcoffset()
+    after = local.utcoffset()
+    if before is not None and after is not None and after > before:
+        return classify_local(naive - (after - before), zone) == "nonexistent"
+    return False

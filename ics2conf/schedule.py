@@ -1,0 +1,393 @@
+"""Compile a meeting's call instants into the fewest exact EasyCron expressions, and prove them.
+
+``compile_schedule`` proposes expressions from the series' RRULE, evaluates
+them with ``cronexpr`` and compares their fires with ``series.intended`` over
+a check window; anything a proposal cannot carry becomes dated expressions.
+``verify_schedule`` repeats the comparison for any window. A schedule that
+fails it is a bug and raises ``ScheduleError``; it is never written.
+
+Part kinds and keys (stable across syncs while the meeting keeps its shape,
+so an edited meeting updates its jobs in place):
+
+- ``e0``, ``e1`` ...: evergreen, no year field, exact forever;
+- ``y0``, ``y1`` ...: bounded by a year field (year and month ranges);
+- ``d0``, ``d1`` ...: dated, every field pinned, in the meeting's zone;
+- ``u0``, ``u1`` ...: dated in UTC, for calls whose wall time a DST change
+  skips or repeats in the meeting's zone.
+
+Within a kind, parts are numbered in the order of their first fire.
+
+The check window is ``[now, check_end)``. By default it runs to the latest of
+``horizon_end`` and ``now`` + 400 days: 400 days hold every month and every
+DST transition of a year at least once, so a yearly pattern or a transition
+that an evergreen expression mishandles shows up. For a rule with an end
+(UNTIL or COUNT) it extends to the rule's end, at most four years ahead
+(a leap-year cycle); for a series that starts later it extends to 400 days
+past the first call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .cronexpr import MAX_YEAR, CronSyntaxError, fire_times, parse_cron
+from .dated import dated_expressions
+from .dst import colliding_months, needs_utc
+from .errors import ScheduleError
+from .model import CallSeries, Schedule, SchedulePart
+from .rules import Candidate, candidate_for, last_occurrence, parse_rule
+
+UTC = timezone.utc
+DEFAULT_CHECK_DAYS = 400
+MAX_CHECK_DAYS = 4 * 366
+DST_SCAN_YEARS = 30
+
+
+# --- instants -----------------------------------------------------------------
+
+
+def _minute(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def intended_calls(series: CallSeries, start: datetime, end: datetime) -> list[datetime]:
+    """Return the series' calls in ``[start, end)`` as sorted UTC instants, one per minute.
+
+    A call rings at its start minute, so seconds are dropped, and two calls
+    in the same minute ring once.
+    """
+    return sorted({_minute(t) for t in series.intended(start, end) if start <= t < end})
+
+
+def _wall_to_instant(wall: datetime, tz: ZoneInfo) -> datetime:
+    return wall.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+# --- drafts -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Draft:
+    kind: str  # "e", "y", "d" or "u"
+    expression: str
+    timezone: str
+
+
+def _fires(draft: _Draft, start: datetime, end: datetime) -> tuple[datetime, ...]:
+    return fire_times(draft.expression, draft.timezone, start, end).instants
+
+
+def _dated_drafts(instants: list[datetime], tz: ZoneInfo) -> list[_Draft]:
+    """Return dated drafts for ``instants``: in ``tz`` where the wall time is safe, else in UTC."""
+    local_walls, utc_walls = [], []
+    for instant in instants:
+        if tz.key != "UTC" and needs_utc(instant, tz):
+            utc_walls.append(instant.replace(tzinfo=None))
+        else:
+            local_walls.append(instant.astimezone(tz).replace(tzinfo=None))
+    drafts = [_Draft("d", text, tz.key) for text in dated_expressions(local_walls)]
+    drafts += [_Draft("u", text, "UTC") for text in dated_expressions(utc_walls)]
+    return drafts
+
+
+# --- the candidate path -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Proposal:
+    drafts: list[_Draft]
+    exact_until: datetime | None
+
+
+def _range_fields(
+    months: tuple[int, ...], first: tuple[int, int], last: tuple[int, int] | None
+) -> list[tuple[tuple[int, ...], str]]:
+    """Split the months ``first`` .. ``last`` (None: no end) into (months, year field) pairs."""
+    y0, m0 = first
+    result: list[tuple[tuple[int, ...], str]] = []
+    if last is None:
+        y1, m1 = MAX_YEAR, 12
+    else:
+        y1, m1 = last
+    if (y0, m0) > (y1, m1):
+        return []
+    if y0 == y1:
+        chosen = tuple(m for m in months if m0 <= m <= m1)
+        return [(chosen, str(y0))] if chosen else []
+    head = tuple(m for m in months if m >= m0)
+    first_full = y0
+    if head != months:
+        first_full = y0 + 1
+        if head:
+            result.append((head, str(y0)))
+    tail = tuple(m for m in months if m <= m1)
+    last_full = y1
+    tail_part = None
+    if tail != months:
+        last_full = y1 - 1
+        if tail:
+            tail_part = (tail, str(y1))
+    if first_full <= last_full:
+        years = str(first_full) if first_full == last_full else f"{first_full}-{last_full}"
+        result.append((months, years))
+    if tail_part:
+        result.append(tail_part)
+    return result
+
+
+def _propose(
+    candidate: Candidate,
+    last: datetime | None,
+    tz: ZoneInfo,
+    series: CallSeries,
+    now: datetime,
+    horizon_end: datetime,
+    window_end: datetime,
+    intended: list[datetime],
+) -> _Proposal | None:
+    """Return evergreen or ranged drafts plus dated drafts for the rest, or None."""
+    zone = tz.key
+    now_local = now.astimezone(tz)
+    base = [parse_cron(text) for text in candidate.expressions()]
+    scan_end = now + timedelta(days=365 * DST_SCAN_YEARS)
+    if last is not None:
+        scan_end = min(scan_end, _wall_to_instant(last, tz) + timedelta(days=1))
+    bad_months = colliding_months(base, zone, now, scan_end)
+    good_months = tuple(m for m in candidate.months if m not in bad_months)
+
+    def is_bad(instant: datetime) -> bool:
+        return instant.astimezone(tz).month in bad_months
+
+    # Fires of the unbounded candidate in the good months, cut at the rule's end.
+    fires: list[datetime] = []
+    if good_months:
+        for text in candidate.expressions(months=good_months):
+            fires.extend(fire_times(text, zone, now, window_end).instants)
+    if last is not None:
+        fires = [f for f in fires if f.astimezone(tz).replace(tzinfo=None) <= last]
+    expected = [t for t in intended if not is_bad(t)]
+    differences = set(fires).symmetric_difference(expected)
+    if len(fires) != len(set(fires)):
+        return None  # two day-field alternatives fire at the same minute
+
+    lower: date | None = None
+    if differences:
+        lower = _month_after(max(differences).astimezone(tz).date())
+        limit = horizon_end
+        if series.first_call > now:
+            limit = max(limit, _wall_to_instant(
+                datetime.combine(_month_after(series.first_call.astimezone(tz).date()), datetime.min.time()), tz
+            ))
+        lower_instant = _wall_to_instant(datetime.combine(lower, datetime.min.time()), tz)
+        if lower_instant > limit or lower_instant >= window_end:
+            return None
+    dated_until = (
+        _wall_to_instant(datetime.combine(lower, datetime.min.time()), tz) if lower else now
+    )
+
+    # Upper end: the last month whose fires all precede the rule's end; the
+    # partial month after it becomes dated.
+    tail_walls: list[datetime] = []
+    last_month: tuple[int, int] | None = None
+    if last is not None:
+        month_first = datetime(last.year, last.month, 1)
+        month_end = datetime.combine(_month_after(last.date()), datetime.min.time())
+        in_month: list[datetime] = []
+        if last.month in good_months:
+            for text in candidate.expressions(months=good_months):
+                start = _wall_to_instant(month_first, tz)
+                end = _wall_to_instant(month_end, tz)
+                in_month.extend(fire_times(text, zone, start, end).instants)
+        walls = sorted(f.astimezone(tz).replace(tzinfo=None) for f in in_month)
+        if any(w > last for w in walls):
+            tail_walls = [w for w in walls if w <= last]
+            previous = month_first - timedelta(days=1)
+            last_month = (previous.year, previous.month)
+        else:
+            last_month = (last.year, last.month)
+
+    drafts: list[_Draft] = []
+    open_ended = last is None and lower is None
+    if good_months:
+        if open_ended:
+            drafts += [_Draft("e", text, zone) for text in candidate.expressions(months=good_months)]
+        else:
+            first = (lower.year, lower.month) if lower else (now_local.year, 1)
+            for months, years in _range_fields(good_months, first, last_month):
+                drafts += [_Draft("y", text, zone) for text in candidate.expressions(months, years)]
+
+    # Dated: everything before the lower bound, the bad months within the
+    # horizon, and the partial last month.
+    dated = [t for t in intended if t < dated_until]
+    dated += [t for t in intended if dated_until <= t < horizon_end and is_bad(t)]
+    tail_instants = [_wall_to_instant(w, tz) for w in tail_walls]
+    if lower is not None:
+        tail_instants = [t for t in tail_instants if t >= dated_until]
+    dated += [t for t in tail_instants if t >= now]
+    drafts += _dated_drafts(sorted(set(dated)), tz)
+
+    exact_until: datetime | None = None
+    last_instant = _wall_to_instant(last, tz) if last is not None else None
+    if bad_months and (last_instant is None or last_instant >= horizon_end):
+        exact_until = horizon_end
+    elif last is None and lower is not None:
+        exact_until = _wall_to_instant(datetime(MAX_YEAR + 1, 1, 1), tz)
+    return _Proposal(drafts, exact_until)
+
+
+# --- assembly -------------------------------------------------------------------
+
+
+def _series_ends_before(series: CallSeries, last: datetime | None, tz: ZoneInfo, moment: datetime) -> bool:
+    if series.rrule is None:
+        return True
+    return last is not None and _wall_to_instant(last, tz) < moment
+
+
+def _default_check_end(
+    series: CallSeries, now: datetime, horizon_end: datetime, last: datetime | None, tz: ZoneInfo
+) -> datetime:
+    end = max(horizon_end, now + timedelta(days=DEFAULT_CHECK_DAYS))
+    if series.first_call > now:
+        end = max(end, series.first_call + timedelta(days=DEFAULT_CHECK_DAYS))
+    if last is not None:
+        rule_end = _wall_to_instant(last, tz) + timedelta(days=1)
+        end = max(end, min(rule_end, now + timedelta(days=MAX_CHECK_DAYS)))
+    return end
+
+
+def _assemble(
+    series: CallSeries,
+    drafts: list[_Draft],
+    now: datetime,
+    checked_until: datetime,
+    exact_until: datetime | None,
+) -> Schedule:
+    evaluated = []
+    for draft in drafts:
+        fires = _fires(draft, now, checked_until)
+        parsed = parse_cron(draft.expression)
+        can_fire_later = parsed.years is None or max(parsed.years) > checked_until.year
+        if fires or can_fire_later:
+            evaluated.append((draft, fires))
+    never = datetime.max.replace(tzinfo=UTC)
+    evaluated.sort(key=lambda item: ("eydu".index(item[0].kind), item[1][0] if item[1] else never,
+                                     item[0].expression))
+    counters: dict[str, int] = {}
+    parts = []
+    for draft, fires in evaluated:
+        number = counters.get(draft.kind, 0)
+        counters[draft.kind] = number + 1
+        part_exact_until = None if draft.kind == "e" else exact_until
+        parts.append(SchedulePart(
+            key=f"{draft.kind}{number}",
+            cron_expression=draft.expression,
+            timezone=draft.timezone,
+            fires=fires,
+            exact_until=part_exact_until,
+        ))
+    return Schedule(series.uid, tuple(parts), exact_until, checked_until)
+
+
+def _mismatch(schedule: Schedule, expected: list[datetime], start: datetime, end: datetime) -> str | None:
+    """Return a description of the first difference between the schedule's fires and ``expected``."""
+    got: list[datetime] = []
+    for part in schedule.parts:
+        result = fire_times(part.cron_expression, part.timezone, start, end)
+        for wall in result.nonexistent + result.ambiguous:
+            return (
+                f"part {part.key} ({part.cron_expression!r}) fires at {wall:%Y-%m-%d %H:%M}, a wall"
+                f" time that a DST change in {part.timezone} skips or repeats"
+            )
+        got.extend(result.instants)
+    got.sort()
+    for index in range(max(len(got), len(expected))):
+        fired = got[index] if index < len(got) else None
+        wanted = expected[index] if index < len(expected) else None
+        if fired == wanted:
+            continue
+        if wanted is None or (fired is not None and fired < wanted):
+            what = "a second call" if fired in expected else "a call that is not intended"
+            return f"{what} at {fired:%Y-%m-%d %H:%M} UTC"
+        return f"no call at {wanted:%Y-%m-%d %H:%M} UTC"
+    return None
+
+
+def _check(schedule: Schedule, series: CallSeries, expected: list[datetime], start: datetime, end: datetime) -> None:
+    problem = _mismatch(schedule, expected, start, end)
+    if problem is not None:
+        raise ScheduleError(
+            f"the schedule compiled for event {series.uid} ({series.summary!r}) is not exact:"
+            f" {problem}. Nothing was written for it; this is a bug in ics2conf, please report"
+            " it with the calendar file.",
+            uid=series.uid,
+        )
+
+
+def verify_schedule(schedule: Schedule, series: CallSeries, *, start: datetime, end: datetime) -> None:
+    """Check that the schedule's fires in ``[start, end)`` are exactly the series' calls.
+
+    The window is cut at ``schedule.exact_until``, beyond which the schedule
+    makes no claim. Raises ScheduleError naming the event and the first
+    mismatching instant.
+    """
+    if schedule.exact_until is not None:
+        end = min(end, schedule.exact_until)
+    if end <= start:
+        return
+    _check(schedule, series, intended_calls(series, start, end), start, end)
+
+
+def compile_schedule(
+    series: CallSeries, *, now: datetime, horizon_end: datetime, check_end: datetime | None = None
+) -> Schedule:
+    """Compile the series' calls from ``now`` on into verified EasyCron expressions."""
+    if now.tzinfo is None or horizon_end.tzinfo is None:
+        raise ValueError("now and horizon_end must be timezone-aware")
+    try:
+        tz = ZoneInfo(series.zone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ScheduleError(
+            f"event {series.uid}: unknown time zone {series.zone!r}; use an IANA zone name",
+            uid=series.uid,
+        ) from error
+
+    rule = parse_rule(series.rrule) if series.rrule else None
+    first_local = series.first_call.astimezone(tz)
+    candidate = candidate_for(rule, first_local) if rule is not None else None
+    last = None
+    if rule is not None:
+        try:
+            last = last_occurrence(rule, first_local, tz)
+        except (ValueError, TypeError):
+            candidate = None
+    window_end = check_end or _default_check_end(series, now, horizon_end, last, tz)
+    intended = intended_calls(series, now, window_end)
+
+    if candidate is not None:
+        try:
+            proposal = _propose(candidate, last, tz, series, now, horizon_end, window_end, intended)
+        except CronSyntaxError:
+            proposal = None
+        if proposal is not None:
+            checked_until = window_end if proposal.exact_until is None else min(window_end, proposal.exact_until)
+            schedule = _assemble(series, proposal.drafts, now, checked_until, proposal.exact_until)
+            expected = [t for t in intended if t < checked_until]
+            if _mismatch(schedule, expected, now, checked_until) is None:
+                return schedule
+
+    # Fallback: dated expressions for the calls within the horizon.
+    exact_until: datetime | None = horizon_end
+    if not any(t >= horizon_end for t in intended) and _series_ends_before(series, last, tz, horizon_end):
+        exact_until = None
+    checked_until = window_end if exact_until is None else min(window_end, horizon_end)
+    drafts = _dated_drafts([t for t in intended if t < horizon_end], tz)
+    schedule = _assemble(series, drafts, now, checked_until, exact_until)
+    _check(schedule, series, [t for t in intended if t < checked_until], now, checked_until)
+    return schedule
