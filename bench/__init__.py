@@ -1,0 +1,1 @@
+"""Benchmarks of ics2conf: plan cost, API economy and sync throughput (``python -m bench.run``)."""
