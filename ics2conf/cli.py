@@ -1,0 +1,539 @@
+"""The ``ics2conf`` command line: parse options, call the core, render, choose the exit code.
+
+Exit codes: 0 success; 1 any error, including an input error after the rest of the input was
+processed; ``plan --detailed-exitcode`` returns 2 when changes are pending. Results go to
+stdout, messages, warnings and logs to stderr. Every line written is passed through the
+secret redaction in ``output``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ics2conf import __version__, render, render_text, runs
+from ics2conf.errors import Ics2confError
+from ics2conf.output import Output
+from ics2conf.settings_loader import LoadedSettings, load_settings
+from ics2conf.syncing import run_purge, run_sync
+
+app = typer.Typer(
+    name="ics2conf",
+    help=(
+        "Schedule KooKoo conference calls on EasyCron from calendar invites (.ics). "
+        "At each meeting's start, every attendee's phone rings and joins one conference room."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals hold the API keys
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+# --- shared options -------------------------------------------------------------------------
+
+Paths = Annotated[
+    list[str],
+    typer.Argument(
+        help="Calendar files (.ics), folders searched recursively for *.ics, https:// or"
+        " webcal:// feed URLs, or - for standard input.",
+        show_default=False,
+    ),
+]
+DirectoryOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--directory",
+        help="Phone directory: CSV with header email,phone[,name] or a vCard (.vcf) file. Repeat to merge several.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+NamespaceOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--namespace",
+        help="Namespace of the managed jobs; syncs of different namespaces never touch each other's jobs. [default: default]",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+NowOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--now",
+        help="The moment treated as now, ISO-8601 (2026-01-05T09:00+05:30); without an offset it is read in --default-timezone. [default: the clock]",
+        metavar="ISO-8601",
+        show_default=False,
+    ),
+]
+HorizonOpt = Annotated[
+    Optional[int],
+    typer.Option("--horizon-days", help="How many days ahead occurrences are scheduled. [default: 30]", metavar="N", show_default=False),
+]
+FormatOpt = Annotated[
+    str,
+    typer.Option("--format", help="Output format on stdout: text or json.", metavar="text|json"),
+]
+RegionOpt = Annotated[
+    Optional[str],
+    typer.Option("--default-region", help="Country code for phone numbers written without one. [default: IN]", metavar="CC", show_default=False),
+]
+ZoneOpt = Annotated[
+    Optional[str],
+    typer.Option("--default-timezone", help="IANA time zone for floating times in invites. [default: Asia/Kolkata]", metavar="ZONE", show_default=False),
+]
+ConfigOpt = Annotated[
+    Optional[Path],
+    typer.Option("--config", help="TOML config file to read instead of ./ics2conf.toml or the user config folder.", metavar="PATH", show_default=False),
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print no progress, notices or warnings on stderr; errors are still printed.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Log each HTTP request to EasyCron (method, path, status, duration) on stderr.")]
+LogFileOpt = Annotated[
+    Optional[Path],
+    typer.Option("--log-file", help="Append one line per applied action and per run to this file.", metavar="PATH", show_default=False),
+]
+AllowInternationalOpt = Annotated[Optional[bool], typer.Option("--allow-international", help="Call numbers outside India, in KooKoo's 00 international form.", show_default=False)]
+CallOrganizerOpt = Annotated[Optional[bool], typer.Option("--call-organizer", help="Call the organizer too (once, even if also an attendee).", show_default=False)]
+LeadOpt = Annotated[Optional[int], typer.Option("--lead-minutes", help="Ring this many minutes before each start. [default: 0]", metavar="MIN", show_default=False)]
+RedialOpt = Annotated[
+    Optional[int],
+    typer.Option("--redial", help="Extra call attempts per attendee and occurrence; they ring whether or not the first call was answered. [default: 0]", metavar="N", show_default=False),
+]
+RedialAfterOpt = Annotated[Optional[int], typer.Option("--redial-after", help="Minutes between call attempts. [default: 5]", metavar="MIN", show_default=False)]
+GreetingOpt = Annotated[Optional[str], typer.Option("--greeting", help="Text KooKoo speaks before joining the room.", metavar="TEXT", show_default=False)]
+QuietHoursOpt = Annotated[
+    Optional[bool],
+    typer.Option("--allow-quiet-hours", help="Schedule calls between 21:00 and 09:00 IST too (KooKoo refuses commercial calls then).", show_default=False),
+]
+CallLimitOpt = Annotated[Optional[int], typer.Option("--daily-call-limit", help="Warn when a day (IST) has more planned calls than this. [default: 50]", metavar="N", show_default=False)]
+ConcurrencyOpt = Annotated[Optional[int], typer.Option("--concurrency", help="EasyCron requests sent in parallel. [default: 4]", metavar="N", show_default=False)]
+LockTimeoutOpt = Annotated[
+    Optional[float],
+    typer.Option("--lock-timeout", help="Seconds to wait for another sync of the namespace on this machine. [default: 60]", metavar="SECONDS", show_default=False),
+]
+MassDeleteOpt = Annotated[
+    Optional[bool],
+    typer.Option("--allow-mass-delete", help="Allow a sync that deletes more than half of the namespace's jobs (and more than 5).", show_default=False),
+]
+
+
+@dataclass
+class Run:
+    """The settings and output of one command run."""
+
+    loaded: LoadedSettings
+    output: Output
+    fmt: str
+
+    @property
+    def settings(self):
+        return self.loaded.settings
+
+
+def _check_format(fmt: str) -> str:
+    value = fmt.strip().lower()
+    if value not in ("text", "json"):
+        raise typer.BadParameter(f"invalid format {fmt!r}: use text or json", param_hint="--format")
+    return value
+
+
+@contextmanager
+def command_run(
+    flags: dict[str, Any],
+    *,
+    fmt: str = "text",
+    config: Path | None = None,
+    quiet: bool = False,
+    verbose: bool = False,
+    log_file: Path | None = None,
+) -> Iterator[Run]:
+    """Load the settings and set up output; turn every ics2conf error into one line and exit 1."""
+    fmt = _check_format(fmt)
+    output = Output((), quiet=quiet, verbose=verbose)
+    try:
+        loaded = load_settings(flags, config_path=config)
+        output = Output(loaded.settings.secrets(), quiet=quiet, verbose=verbose)
+        output.setup_logging(log_file)
+        yield Run(loaded, output, fmt)
+    except Ics2confError as error:
+        output.error(str(error))
+        raise typer.Exit(EXIT_ERROR) from None
+    except OSError as error:
+        # A log file or input that cannot be opened: the message names the path.
+        output.error(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        output.error("interrupted; run the same command again to finish")
+        raise typer.Exit(130) from None
+    finally:
+        output.close()
+
+
+def _plan_flags(**values: Any) -> dict[str, Any]:
+    """Map option values to Settings field names, dropping options not given."""
+    renames = {
+        "directory": "directories",
+        "redial_after": "redial_after_minutes",
+        "lock_timeout": "lock_timeout_seconds",
+    }
+    flags = {}
+    for name, value in values.items():
+        if value is None or value == []:
+            continue
+        if name == "directory":
+            value = tuple(value)
+        flags[renames.get(name, name)] = value
+    return flags
+
+
+def _print_problems(run: Run, problems: list) -> None:
+    """Print warnings and errors on stderr (text format only: JSON carries them)."""
+    if run.fmt != "text":
+        return
+    for problem in problems:
+        where = problem.source or ""
+        prefix = f"{where}: " if where and where not in problem.message else ""
+        if problem.level == "error":
+            run.output.error(prefix + problem.message)
+        else:
+            run.output.message(f"Warning: {prefix}{problem.message}", style="yellow")
+
+
+def _has_errors(problems: list) -> bool:
+    return any(problem.level == "error" for problem in problems)
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"ics2conf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", help="Print the version and exit.", callback=_version_callback, is_eager=True),
+    ] = None,
+) -> None:
+    """Schedule KooKoo conference calls on EasyCron from calendar invites (.ics)."""
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    directory: DirectoryOpt = None,
+    namespace: NamespaceOpt = None,
+    now: NowOpt = None,
+    horizon_days: HorizonOpt = None,
+    fmt: FormatOpt = "text",
+    default_region: RegionOpt = None,
+    default_timezone: ZoneOpt = None,
+    detailed_exitcode: Annotated[
+        bool,
+        typer.Option("--detailed-exitcode", help="Exit 0 when nothing would change, 2 when changes are pending, 1 on error."),
+    ] = False,
+    allow_international: AllowInternationalOpt = None,
+    call_organizer: CallOrganizerOpt = None,
+    lead_minutes: LeadOpt = None,
+    redial: RedialOpt = None,
+    redial_after: RedialAfterOpt = None,
+    greeting: GreetingOpt = None,
+    allow_quiet_hours: QuietHoursOpt = None,
+    daily_call_limit: CallLimitOpt = None,
+    allow_mass_delete: MassDeleteOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Show the changes a sync would make to the EasyCron jobs; writes nothing.
+
+    Without EASYCRON_API_KEY the plan is made against an empty account.
+    """
+    flags = _plan_flags(
+        directory=directory, namespace=namespace, now=now, horizon_days=horizon_days,
+        default_region=default_region, default_timezone=default_timezone,
+        allow_international=allow_international, call_organizer=call_organizer,
+        lead_minutes=lead_minutes, redial=redial, redial_after=redial_after, greeting=greeting,
+        allow_quiet_hours=allow_quiet_hours, daily_call_limit=daily_call_limit,
+        allow_mass_delete=allow_mass_delete,
+    )
+    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
+        code = _plan_command(run, paths, command="plan")
+    if code == EXIT_CHANGES and not detailed_exitcode:
+        code = EXIT_OK
+    raise typer.Exit(code)
+
+
+def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = False) -> int:
+    """Plan and render; return 1 on error, 2 when changes are pending, else 0."""
+    settings = run.settings
+    client = None
+    if settings.easycron_api_key:
+        client = runs.make_client(settings)
+    else:
+        run.output.message(
+            f"{runs.EASYCRON_KEY_VAR} is not set: planning against an empty EasyCron account,"
+            " so every job shows as a create."
+        )
+    prepared = runs.prepare_plan(paths, settings, client=client)
+    problems = list(prepared.problems)
+    guard = runs.mass_delete_problem(prepared.plan, settings.allow_mass_delete)
+    if guard is not None:
+        # A plan only warns: the same check stops the sync.
+        problems.append(type(guard)("warning", "sync would stop: " + guard.message))
+    _render_plan(run, prepared, problems, command=command, dry_run=dry_run)
+    if _has_errors(problems):
+        return EXIT_ERROR
+    return EXIT_CHANGES if prepared.plan.has_changes else EXIT_OK
+
+
+def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, command: str,
+                 dry_run: bool = False, result: dict | None = None,
+                 statuses: dict | None = None) -> None:
+    meetings = prepared.state.meetings
+    if run.fmt == "json":
+        document = render.plan_document(
+            prepared.plan, meetings, problems, command=command, now=prepared.now,
+            dry_run=dry_run, result=result, statuses=statuses,
+        )
+        run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    _print_problems(run, problems)
+    render_text.render_plan(run.output.console, prepared.plan, meetings)
+    if result is not None:
+        render_text.render_result(run.output.console, result)
+
+
+@app.command()
+def sync(
+    paths: Paths,
+    directory: DirectoryOpt = None,
+    namespace: NamespaceOpt = None,
+    now: NowOpt = None,
+    horizon_days: HorizonOpt = None,
+    fmt: FormatOpt = "text",
+    default_region: RegionOpt = None,
+    default_timezone: ZoneOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the changes, like plan; write nothing.")] = False,
+    allow_international: AllowInternationalOpt = None,
+    call_organizer: CallOrganizerOpt = None,
+    lead_minutes: LeadOpt = None,
+    redial: RedialOpt = None,
+    redial_after: RedialAfterOpt = None,
+    greeting: GreetingOpt = None,
+    allow_quiet_hours: QuietHoursOpt = None,
+    daily_call_limit: CallLimitOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    allow_mass_delete: MassDeleteOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    log_file: LogFileOpt = None,
+) -> None:
+    """Create, update and delete EasyCron jobs so they match the calendars; never prompts.
+
+    Needs EASYCRON_API_KEY, and KOOKOO_API_KEY when there are calls to schedule.
+    """
+    flags = _plan_flags(
+        directory=directory, namespace=namespace, now=now, horizon_days=horizon_days,
+        default_region=default_region, default_timezone=default_timezone,
+        allow_international=allow_international, call_organizer=call_organizer,
+        lead_minutes=lead_minutes, redial=redial, redial_after=redial_after, greeting=greeting,
+        allow_quiet_hours=allow_quiet_hours, daily_call_limit=daily_call_limit,
+        concurrency=concurrency, lock_timeout=lock_timeout, allow_mass_delete=allow_mass_delete,
+    )
+    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
+        if dry_run:
+            code = _plan_command(run, paths, command="sync", dry_run=True)
+            code = EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
+        else:
+            outcome = run_sync(run.settings, paths, output=run.output)
+            _render_plan(
+                run, outcome.prepared, outcome.problems, command="sync",
+                result=outcome.result, statuses=outcome.statuses,
+            )
+            code = EXIT_ERROR if outcome.failed else EXIT_OK
+    raise typer.Exit(code)
+
+
+@app.command("list")
+def list_jobs(
+    namespace: NamespaceOpt = None,
+    fmt: FormatOpt = "text",
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """List the jobs this tool manages in the EasyCron account for one namespace."""
+    flags = _plan_flags(namespace=namespace)
+    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
+        settings = run.settings
+        client = runs.make_client(settings)
+        jobs = runs.managed_jobs(client.list_jobs(), settings.namespace)
+        if run.fmt == "json":
+            document = render.list_document(jobs, namespace=settings.namespace)
+            run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
+        else:
+            render_text.render_list(run.output.console, jobs, namespace=settings.namespace)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def inspect(
+    paths: Paths,
+    directory: DirectoryOpt = None,
+    now: NowOpt = None,
+    horizon_days: HorizonOpt = None,
+    fmt: FormatOpt = "text",
+    default_region: RegionOpt = None,
+    default_timezone: ZoneOpt = None,
+    allow_international: AllowInternationalOpt = None,
+    call_organizer: CallOrganizerOpt = None,
+    lead_minutes: LeadOpt = None,
+    redial: RedialOpt = None,
+    redial_after: RedialAfterOpt = None,
+    allow_quiet_hours: QuietHoursOpt = None,
+    daily_call_limit: CallLimitOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Explain each meeting: occurrences in its zone and IST, who is called at which number,
+    who is skipped and why, and every warning. Contacts no EasyCron account."""
+    flags = _plan_flags(
+        directory=directory, now=now, horizon_days=horizon_days, default_region=default_region,
+        default_timezone=default_timezone, allow_international=allow_international,
+        call_organizer=call_organizer, lead_minutes=lead_minutes, redial=redial,
+        redial_after=redial_after, allow_quiet_hours=allow_quiet_hours,
+        daily_call_limit=daily_call_limit,
+    )
+    with command_run(flags, fmt=fmt, config=config, quiet=quiet) as run:
+        settings = run.settings
+        moment = runs.resolve_now(settings)
+        state = runs.build_desired(paths, settings, now=moment, stdin=sys.stdin.buffer)
+        if run.fmt == "json":
+            document = render.inspect_document(
+                state.meetings, state.problems, now=moment, horizon_days=settings.horizon_days
+            )
+            run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
+        else:
+            in_meeting = {id(p) for m in state.meetings for p in m.problems}
+            _print_problems(run, [p for p in state.problems if id(p) not in in_meeting])
+            render_text.render_inspect(
+                run.output.console, state.meetings, now=moment, horizon_days=settings.horizon_days
+            )
+        code = EXIT_ERROR if _has_errors(state.problems) else EXIT_OK
+    raise typer.Exit(code)
+
+
+@app.command()
+def purge(
+    namespace: Annotated[
+        str,
+        typer.Option("--namespace", help="Namespace whose jobs are all deleted; required, so a typo cannot purge the default namespace.", metavar="NAME"),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking; required when standard input is not a terminal.")] = False,
+    fmt: FormatOpt = "text",
+    concurrency: ConcurrencyOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+    log_file: LogFileOpt = None,
+) -> None:
+    """Delete every job of a namespace from the EasyCron account; jobs of other namespaces stay."""
+    flags = _plan_flags(namespace=namespace, concurrency=concurrency, lock_timeout=lock_timeout)
+    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
+        outcome = run_purge(run.settings, output=run.output, confirm=_confirm_purge(yes))
+        if outcome is None:
+            code = EXIT_ERROR
+        else:
+            _render_plan(
+                run, outcome.prepared, outcome.problems, command="purge",
+                result=outcome.result, statuses=outcome.statuses,
+            )
+            code = EXIT_ERROR if outcome.failed else EXIT_OK
+    raise typer.Exit(code)
+
+
+def _confirm_purge(yes: bool):
+    """Return the confirmation step of purge: ask on a terminal, require --yes elsewhere."""
+
+    def confirm(count: int, namespace: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise runs.ConfigError(
+                f"purge would delete {count} jobs of namespace {namespace!r}: pass --yes to"
+                " confirm when standard input is not a terminal"
+            )
+        return typer.confirm(f"Delete all {count} jobs of namespace {namespace!r}?", default=False, err=True)
+
+    return confirm
+
+
+@app.command("config")
+def show_config(
+    fmt: FormatOpt = "text",
+    config: ConfigOpt = None,
+    namespace: NamespaceOpt = None,
+) -> None:
+    """Show the effective configuration, where each value comes from, with secrets masked."""
+    from ics2conf.settings_loader import env_var_name, masked_settings
+
+    flags = _plan_flags(namespace=namespace)
+    with command_run(flags, fmt=fmt, config=config) as run:
+        shown = masked_settings(run.loaded)
+        file = str(run.loaded.config_file) if run.loaded.config_file else None
+        if run.fmt == "json":
+            document = {
+                "format_version": render.FORMAT_VERSION,
+                "command": "config",
+                "config_file": file,
+                "settings": shown,
+                "sources": run.loaded.sources,
+            }
+            run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
+        else:
+            console = run.output.console
+            console.print(f"config file: {file or '(none found)'}", markup=False)
+            for name, value in shown.items():
+                source = run.loaded.sources[name]
+                if source == "env":
+                    source = f"env {env_var_name(name)}"
+                console.print(f"{name} = {_show_value(value)}  ({source})", markup=False)
+    raise typer.Exit(EXIT_OK)
+
+
+def _show_value(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, (list, bool, int, float)):
+        return json.dumps(value)
+    return str(value)
+
+
+def main() -> None:
+    """Run the ics2conf command line."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Render plans, sync results, meetings and job lists as text on a rich Console.
+
+Colour comes from the Console: rich enables it only on a terminal and honours ``NO_COLOR``.
+Event text is passed as ``Text`` objects, never as markup, so a ``[`` in a summary prints as is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ics2conf.model import Create, Delete, Plan, RemoteJob, Update, uid_hash
+from ics2conf.render import (
+    FIELD_LABELS,
+    IST,
+    action_sort_key,
+    describe_schedule,
+    field_changes,
+    in_zone,
+    sorted_meetings,
+    url_phone,
+    url_room,
+)
+
+STYLE = {"create": "green", "update": "yellow", "delete": "red"}
+SIGN = {"create": "+", "update": "~", "delete": "-"}
+
+
+def format_moment(moment: datetime, zone: str) -> str:
+    """Format an instant in ``zone`` and in IST: ``Mon 2026-01-05 10:00 CET (14:30 IST)``."""
+    local = in_zone(moment, zone)
+    text = local.strftime("%a %Y-%m-%d %H:%M %Z")
+    if local.utcoffset() == local.astimezone(IST).utcoffset() and local.tzname() == "IST":
+        return text
+    ist = moment.astimezone(IST)
+    ist_text = ist.strftime("%H:%M IST") if ist.date() == local.date() else ist.strftime("%a %Y-%m-%d %H:%M IST")
+    return f"{text} ({ist_text})"
+
+
+def format_date(moment: datetime, zone: str) -> str:
+    """Format the local date and time of an instant in ``zone``: ``2026-02-04 10:00 CET``."""
+    return in_zone(moment, zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def exactness_line(meeting: Any) -> Text:
+    """Return the line that says until when a meeting's jobs are exact without another sync."""
+    if getattr(meeting, "schedule", None) is None:
+        return Text("no calls scheduled", style="dim")
+    if meeting.exact_until is None:
+        return Text("exact with no further sync", style="dim")
+    until = format_date(meeting.exact_until, meeting.event.zone)
+    return Text(f"exact until {until}: run sync again before then", style="yellow")
+
+
+def attendee_label(name: str | None, address: str) -> str:
+    """Return ``Name <email>`` for an attendee, or the bare address when there is no other name."""
+    shown = address[len("mailto:"):] if address.lower().startswith("mailto:") else address
+    if name and name.strip().lower() != shown.lower():
+        return f"{name} <{shown}>"
+    return shown
+
+
+def _attendee(callee: Any) -> str:
+    return attendee_label(callee.name, callee.address)
+
+
+def _schedule_lines(expression: str, zone: str, next_run: datetime | None) -> list[Text]:
+    lines = [Text.assemble("      schedule  ", (expression, "bold"), f"  ({describe_schedule(expression)}, {zone})")]
+    if next_run is not None:
+        lines.append(Text(f"      next run  {format_moment(next_run, zone)}"))
+    return lines
+
+
+def action_lines(action: Create | Update | Delete) -> list[Text]:
+    """Return the lines of one planned change."""
+    kind = action.action
+    head = Text(f"  {SIGN[kind]} {kind:<6} ", style=STYLE[kind])
+    if isinstance(action, Delete):
+        remote = action.remote
+        phone, room = url_phone(remote.url), url_room(remote.url)
+        details = ", ".join(p for p in (f"phone {phone}" if phone else "", f"room {room}" if room else "") if p)
+        lines = [head + Text(remote.name) + Text(f"  ({action.reason})", style="dim")]
+        if details:
+            lines.append(Text(f"      {details}"))
+        lines.append(
+            Text.assemble("      schedule  ", remote.cron_expression, f"  ({describe_schedule(remote.cron_expression)}, {remote.timezone})")
+        )
+        return lines
+
+    desired = action.desired
+    lines = [head + Text(f"{_attendee(desired.callee)}  {desired.callee.phone}")]
+    if isinstance(action, Create):
+        lines.extend(_schedule_lines(desired.spec.cron_expression, desired.spec.timezone, desired.next_run))
+        return lines
+    for name, change in field_changes(action).items():
+        label = FIELD_LABELS.get(name, name)
+        if change["before"] is None and change["after"] is None:
+            lines.append(Text(f"      {label} changed"))
+        else:
+            lines.append(Text(f"      {label}  {change['before']} -> {change['after']}", style="yellow"))
+    if "cron_expression" in action.changed or "timezone" in action.changed:
+        lines.append(Text(f"      now reads  {describe_schedule(desired.spec.cron_expression)}, {desired.spec.timezone}"))
+    else:
+        lines.append(Text(f"      schedule  {desired.spec.cron_expression}  ({describe_schedule(desired.spec.cron_expression)}, {desired.spec.timezone})"))
+    if desired.next_run is not None:
+        lines.append(Text(f"      next run  {format_moment(desired.next_run, desired.spec.timezone)}"))
+    return lines
+
+
+def no_jobs_reason(meeting: Any) -> str:
+    """Return why a meeting has no jobs, in a few words."""
+    if meeting.event.all_day:
+        return "all-day event"
+    if not meeting.occurrences:
+        return "no occurrence in the window"
+    if not meeting.callees:
+        return "nobody with a phone number to call"
+    if not meeting.calls:
+        return "every call falls in the quiet hours"
+    return "see the errors above"
+
+
+def render_plan(console: Console, plan: Plan, meetings: Sequence[Any], *, title: str = "Plan") -> None:
+    """Print ``plan`` grouped by meeting, then its one-line summary."""
+    by_hash = {uid_hash(m.event.uid): m for m in meetings}
+    grouped: dict[str, list] = defaultdict(list)
+    orphans: list[Delete] = []
+    for action in sorted(plan.actions, key=action_sort_key):
+        if isinstance(action, Delete):
+            parts = action.remote.name.split(".")
+            meeting = by_hash.get(parts[2]) if len(parts) >= 5 else None
+            if meeting is None:
+                orphans.append(action)
+                continue
+            grouped[meeting.event.uid].append(action)
+        else:
+            grouped[action.desired.event_uid].append(action)
+    unchanged: dict[str, int] = defaultdict(int)
+    for job in plan.unchanged:
+        unchanged[job.event_uid] += 1
+
+    for meeting in sorted_meetings(meetings):
+        event = meeting.event
+        console.print(Text(f'Meeting "{event.summary}"', style="bold"))
+        console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
+        console.print(Text("  ") + exactness_line(meeting))
+        for action in grouped.get(event.uid, []):
+            for line in action_lines(action):
+                console.print(line)
+        count = unchanged.get(event.uid, 0)
+        if count:
+            console.print(Text(f"  = {count} job{'s' if count != 1 else ''} unchanged", style="dim"))
+        if not grouped.get(event.uid) and not count:
+            console.print(Text(f"  (no jobs: {no_jobs_reason(meeting)})", style="dim"))
+        console.print()
+
+    if orphans:
+        console.print(Text("Jobs of meetings no longer in the input", style="bold"))
+        for action in orphans:
+            for line in action_lines(action):
+                console.print(line)
+        console.print()
+
+    if not plan.has_changes:
+        console.print("No changes. The account matches the calendars.")
+    console.print(summary_line(plan, title))
+
+
+def summary_line(plan: Plan, title: str = "Plan") -> str:
+    """Return ``Plan: 3 to create, 1 to update, 0 to delete.``"""
+    return (
+        f"{title}: {len(plan.creates)} to create, {len(plan.updates)} to update, "
+        f"{len(plan.deletes)} to delete."
+    )
+
+
+def render_result(console: Console, result: dict[str, Any]) -> None:
+    """Print the outcome of a sync: what was applied, what failed, what was not attempted."""
+    applied = result["applied"]
+    console.print(
+        f"Applied: {applied['create']} created, {applied['update']} updated, {applied['delete']} deleted"
+        f"; {result['failed_count']} failed, {result['not_attempted_count']} not attempted."
+    )
+
+
+def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, horizon_days: int) -> None:
+    """Print each meeting: occurrences in its zone and IST, callees, skipped attendees, problems."""
+    console.print(Text(f"Window: {format_moment(now, 'Asia/Kolkata')} + {horizon_days} days", style="dim"))
+    console.print()
+    for meeting in sorted_meetings(meetings):
+        event = meeting.event
+        console.print(Text(f'Meeting "{event.summary}"', style="bold"))
+        console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
+        console.print(Text(f"  from {event.source}", style="dim"))
+        console.print(Text("  ") + exactness_line(meeting))
+        occurrences = list(meeting.occurrences)
+        console.print(f"  occurrences in the window: {len(occurrences)}")
+        for start in occurrences:
+            console.print(f"    {format_moment(start, event.zone)}")
+        calls = list(getattr(meeting, "calls", None) or ())
+        if calls != occurrences:
+            console.print(f"  call times: {len(calls)}")
+            for moment in calls:
+                console.print(f"    {format_moment(moment, event.zone)}")
+        console.print(f"  calls: {len(meeting.callees)}")
+        for callee in meeting.callees:
+            console.print(Text(f"    {_attendee(callee)} -> {callee.phone}"))
+        if meeting.skipped:
+            console.print(f"  skipped: {len(meeting.skipped)}")
+            for skipped in meeting.skipped:
+                who = attendee_label(skipped.name, skipped.address)
+                console.print(Text(f"    {who}: {skipped.reason}"))
+        schedule = getattr(meeting, "schedule", None)
+        parts = list(schedule.parts) if schedule is not None else []
+        for extra in getattr(meeting, "redial_schedules", None) or ():
+            parts.extend(extra.parts)
+        if parts:
+            console.print(f"  schedule: {len(parts)} expression{'s' if len(parts) != 1 else ''} per callee")
+            for part in parts:
+                console.print(Text(f"    {part.cron_expression}  ({describe_schedule(part.cron_expression)}, {part.timezone})"))
+        for problem in getattr(meeting, "problems", None) or ():
+            style = "red" if problem.level == "error" else "yellow"
+            console.print(Text(f"  {problem.level}: {problem.message}", style=style))
+        console.print()
+    console.print(f"{len(meetings)} meeting{'s' if len(meetings) != 1 else ''}.")
+
+
+def render_list(console: Console, jobs: Sequence[RemoteJob], *, namespace: str) -> None:
+    """Print the managed jobs of a namespace, one block per job, ordered by name."""
+    for job in sorted(jobs, key=lambda j: (j.name, j.id)):
+        phone, room = url_phone(job.url), url_room(job.url)
+        state = "" if job.status in (None, 1) else "  (disabled)"
+        console.print(Text.assemble((f"{job.id}", "bold"), f"  {job.name}{state}"))
+        console.print(Text(f"    phone {phone or '?'}  room {room or '?'}"))
+        console.print(Text(f"    {job.cron_expression}  ({describe_schedule(job.cron_expression)}, {job.timezone})"))
+    console.print(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} in namespace {namespace}.")
