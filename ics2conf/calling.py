@@ -24,12 +24,17 @@ DEFAULT_DAILY_CALL_LIMIT = 50
 MAX_LISTED_CALLS = 5  # suppressed calls named in one warning; the rest are counted
 
 
+def one_line(text: str) -> str:
+    """Return ``text`` with every run of whitespace, line breaks included, as one space."""
+    return " ".join(text.split())
+
+
 def describe_event(event: Event) -> str:
     """Return ``"SUMMARY" (UID uid)`` on one line, for messages."""
-    summary = " ".join(event.summary.split()) or "(no title)"
+    summary = one_line(event.summary) or "(no title)"
     if len(summary) > 80:
         summary = summary[:79] + "…"
-    return f'"{summary}" (UID {event.uid})'
+    return f'"{summary}" (UID {one_line(event.uid)})'
 
 
 def format_ist(instant: datetime) -> str:

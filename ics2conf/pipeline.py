@@ -25,6 +25,7 @@ from .calling import (
     describe_event,
     drop_shared_numbers,
     in_quiet_hours,
+    one_line,
     quiet_hours_warning,
     shared_number_warnings,
 )
@@ -54,7 +55,7 @@ MINUTE = timedelta(minutes=1)
 
 @dataclass
 class MeetingReport:
-    """What the plan does with one event, for plan grouping and ``inspect``."""
+    """The plan for one event: room, callees, calls and schedules, for plan grouping and ``inspect``."""
 
     event: Event
     room: str | None
@@ -71,7 +72,7 @@ class MeetingReport:
 
 @dataclass
 class DesiredState:
-    """The jobs the input asks for, with everything found on the way."""
+    """The jobs the input requests, with every problem found while building them."""
 
     jobs: list[DesiredJob]
     meetings: list[MeetingReport]
@@ -142,7 +143,7 @@ def build_desired(
 def build_desired_from_load(
     load: CalendarLoad, directory: Directory, settings: Settings, *, now: datetime
 ) -> DesiredState:
-    """Plan the jobs of already loaded events; pure."""
+    """Plan the jobs of already loaded events, with no I/O."""
     _check_settings(settings, now)
     horizon_end = now + timedelta(days=settings.horizon_days)
     problems: list[Problem] = list(load.problems) + list(directory.problems)
@@ -385,13 +386,13 @@ def _jobs_for_schedule(
 
 def _description(event: Event, callee: Callee, attempt: int, redials: int) -> str:
     """Return the job description: what the job calls, for people reading EasyCron."""
-    summary = " ".join(event.summary.split()) or "(no title)"
-    address = callee.address
+    summary = one_line(event.summary) or "(no title)"
+    address = one_line(callee.address)
     if address.lower().startswith("mailto:"):
         address = address[len("mailto:"):]
-    name = " ".join((callee.name or "").split())
+    name = one_line(callee.name or "")
     who = f"{name} <{address}>" if name else address
-    text = f"ics2conf: {summary} — {who} ({event.uid})"
+    text = f"ics2conf: {summary} — {who} ({one_line(event.uid)})"
     if attempt:
         text += f", redial {attempt} of {redials}"
     if len(text) > MAX_DESCRIPTION_LENGTH:
