@@ -391,7 +391,8 @@ def _description(event: Event, callee: Callee, attempt: int, redials: int) -> st
     if address.lower().startswith("mailto:"):
         address = address[len("mailto:"):]
     name = one_line(callee.name or "")
-    who = f"{name} <{address}>" if name else address
+    # Google writes the email as CN when it knows no name; "a@x <a@x>" says nothing more.
+    who = f"{name} <{address}>" if name and name.lower() != address.lower() else address
     text = f"ics2conf: {summary} — {who} ({one_line(event.uid)})"
     if attempt:
         text += f", redial {attempt} of {redials}"

@@ -547,3 +547,15 @@ def test_samples_plan_any_date(now):
     planned = {job.event_uid for job in state.jobs}
     assert {STANDUP_UID, DESIGN_UID, VENDOR_UID} <= planned
     assert [p for p in state.problems if p.level == "error"] == []
+
+
+def test_description_without_real_name(directory):
+    event = make_event(
+        datetime(2027, 1, 5, 10, 0, tzinfo=IST),
+        attendees=(attendee("asha@example.com", "ASHA@example.com"), attendee("vikram@example.com")),
+    )
+    state = plan([event], directory)
+    assert [job.spec.description for job in state.jobs] == [
+        "ics2conf: Stand-up — asha@example.com (uid-1@example.com)",
+        "ics2conf: Stand-up — Vikram Iyer <vikram@example.com> (uid-1@example.com)",
+    ]
