@@ -47,6 +47,8 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .dst import transitions
+
 MIN_YEAR = 1970
 MAX_YEAR = 2099
 
@@ -299,16 +301,6 @@ def parse_cron(text: str) -> CronExpression:
 # --- fire times in a zone ----------------------------------------------------
 
 
-def classify_local(naive: datetime, zone: ZoneInfo) -> str:
-    """Return "ok", "nonexistent" (in a DST gap) or "ambiguous" (in a DST fold) for a wall time."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return "ok"
-    round_trip = first.astimezone(_UTC).astimezone(zone).replace(tzinfo=None)
-    return "nonexistent" if round_trip != naive else "ambiguous"
-
-
 @dataclass(frozen=True)
 class FireTimes:
     """The fires of an expression in a window: exact instants (UTC) and wall times to avoid."""
@@ -327,9 +319,10 @@ def _zone(name: str) -> ZoneInfo:
 def fire_times(expression: str, zone: str, start: datetime, end: datetime) -> FireTimes:
     """Evaluate ``expression`` in IANA ``zone``: its fires in ``[start, end)`` (aware bounds).
 
-    Days are iterated, not minutes: the cost is one set lookup per month plus
-    one zone conversion per fire. Results are cached, since many attendees
-    and meetings share an expression and a window.
+    Days are iterated, not minutes, and wall times become instants by the
+    zone's offset between its transitions, so the cost is one set lookup per
+    month plus a subtraction per fire. Results are cached, since many
+    attendees and meetings share an expression and a window.
     """
     parsed = parse_cron(expression)
     tz = _zone(zone)
@@ -338,19 +331,24 @@ def fire_times(expression: str, zone: str, start: datetime, end: datetime) -> Fi
     first_day = start.astimezone(tz).date() - timedelta(days=1)
     last_day = end.astimezone(tz).date() + timedelta(days=1)
     start_utc, end_utc = start.astimezone(_UTC), end.astimezone(_UTC)
+    changes = transitions(zone, first_day.year - 1, last_day.year + 1)
+    index = 0
+    offset = datetime(first_day.year - 1, 1, 1, tzinfo=_UTC).astimezone(tz).utcoffset()
     instants: list[datetime] = []
     nonexistent: list[datetime] = []
     ambiguous: list[datetime] = []
     for naive in parsed.local_times(first_day, last_day):
-        aware = naive.replace(tzinfo=tz)
-        instant = aware.astimezone(_UTC)
-        if not start_utc <= instant < end_utc:
+        # Wall times come in order: pass every transition whose affected
+        # interval ends at or before this wall time.
+        while index < len(changes) and naive >= changes[index].wall_end:
+            offset = changes[index].after
+            index += 1
+        if index < len(changes) and naive >= changes[index].wall_start:
+            change = changes[index]
+            if start_utc <= (naive - change.before).replace(tzinfo=_UTC) < end_utc:
+                (nonexistent if change.after > change.before else ambiguous).append(naive)
             continue
-        kind = classify_local(naive, tz) if tz.key != "UTC" else "ok"
-        if kind == "ok":
+        instant = (naive - offset).replace(tzinfo=_UTC)
+        if start_utc <= instant < end_utc:
             instants.append(instant)
-        elif kind == "nonexistent":
-            nonexistent.append(naive)
-        else:
-            ambiguous.append(naive)
     return FireTimes(tuple(instants), tuple(nonexistent), tuple(ambiguous))

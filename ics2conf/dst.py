@@ -7,7 +7,10 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .cronexpr import CronExpression, classify_local
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .cronexpr import CronExpression
 
 _UTC = timezone.utc
 
@@ -31,17 +34,25 @@ class Transition:
         return (self.instant + max(self.before, self.after)).replace(tzinfo=None)
 
 
-@lru_cache(maxsize=256)
 def transitions(zone: str, first_year: int, last_year: int) -> tuple[Transition, ...]:
-    """Return the offset changes of ``zone`` from ``first_year`` to ``last_year``, inclusive.
+    """Return the offset changes of ``zone`` from ``first_year`` to ``last_year``, inclusive."""
+    found: list[Transition] = []
+    for year in range(first_year, last_year + 1):
+        found.extend(_year_transitions(zone, year))
+    return tuple(found)
 
-    The zone's offset is sampled once a day and each change is narrowed to the
-    minute by bisection; zones that change twice within one day are not
-    supported (none does in the current tz database).
+
+@lru_cache(maxsize=4096)
+def _year_transitions(zone: str, year: int) -> tuple[Transition, ...]:
+    """Return the offset changes of ``zone`` during one UTC year.
+
+    The offset is sampled once a day and each change is narrowed to the
+    minute by bisection; a zone that changes twice within one day would lose
+    one change (none does in the current tz database).
     """
     tz = ZoneInfo(zone)
-    cursor = datetime(first_year, 1, 1, tzinfo=_UTC)
-    stop = datetime(last_year + 1, 1, 1, tzinfo=_UTC)
+    cursor = datetime(year, 1, 1, tzinfo=_UTC)
+    stop = datetime(year + 1, 1, 1, tzinfo=_UTC)
     step = timedelta(days=1)
     found: list[Transition] = []
     offset = cursor.astimezone(tz).utcoffset()
@@ -51,8 +62,7 @@ def transitions(zone: str, first_year: int, last_year: int) -> tuple[Transition,
         if next_offset != offset:
             low, high = cursor, following
             while high - low > timedelta(minutes=1):
-                middle = low + (high - low) / 2
-                middle = middle.replace(second=0, microsecond=0)
+                middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
                 if middle <= low:
                     break
                 if middle.astimezone(tz).utcoffset() == offset:
@@ -65,8 +75,18 @@ def transitions(zone: str, first_year: int, last_year: int) -> tuple[Transition,
     return tuple(found)
 
 
+def classify_local(naive: datetime, zone: ZoneInfo) -> str:
+    """Return "ok", "nonexistent" (in a DST gap) or "ambiguous" (in a DST fold) for a wall time."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return "ok"
+    round_trip = first.astimezone(_UTC).astimezone(zone).replace(tzinfo=None)
+    return "nonexistent" if round_trip != naive else "ambiguous"
+
+
 def colliding_months(
-    expressions: list[CronExpression], zone: str, start: datetime, end: datetime
+    expressions: list["CronExpression"], zone: str, start: datetime, end: datetime
 ) -> set[int]:
     """Return the months in which an expression fires at a skipped or repeated wall time.
 

@@ -15,7 +15,8 @@ so an edited meeting updates its jobs in place):
 - ``u0``, ``u1`` ...: dated in UTC, for calls whose wall time a DST change
   skips or repeats in the meeting's zone.
 
-Within a kind, parts are numbered in the order of their first fire.
+Evergreen and ranged parts are numbered in the order of their text, dated
+parts in the order of their first fire.
 
 The check window is ``[now, check_end)``. By default it runs to the latest of
 ``horizon_end`` and ``now`` + 400 days: 400 days hold every month and every
@@ -49,7 +50,10 @@ DST_SCAN_YEARS = 30
 
 
 def _minute(instant: datetime) -> datetime:
-    return instant.astimezone(UTC).replace(second=0, microsecond=0)
+    if instant.tzinfo is UTC and not instant.second and not instant.microsecond:
+        return instant
+    seconds = int(instant.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % 60, UTC)
 
 
 def intended_calls(series: CallSeries, start: datetime, end: datetime) -> list[datetime]:
@@ -162,7 +166,7 @@ def _propose(
     good_months = tuple(m for m in candidate.months if m not in bad_months)
 
     def is_bad(instant: datetime) -> bool:
-        return instant.astimezone(tz).month in bad_months
+        return bool(bad_months) and instant.astimezone(tz).month in bad_months
 
     # Fires of the unbounded candidate in the good months, cut at the rule's end.
     fires: list[datetime] = []
@@ -277,8 +281,14 @@ def _assemble(
         if fires or can_fire_later:
             evaluated.append((draft, fires))
     never = datetime.max.replace(tzinfo=UTC)
-    evaluated.sort(key=lambda item: ("eydu".index(item[0].kind), item[1][0] if item[1] else never,
-                                     item[0].expression))
+    # Evergreen and ranged parts are numbered by their text, which does not
+    # change as time passes; dated parts by their first fire.
+    evaluated.sort(key=lambda item: (
+        "eydu".index(item[0].kind),
+        item[0].expression if item[0].kind in "ey" else "",
+        item[1][0] if item[1] else never,
+        item[0].expression,
+    ))
     counters: dict[str, int] = {}
     parts = []
     for draft, fires in evaluated:

@@ -1,0 +1,353 @@
+"""Typical meetings compiled to EasyCron expressions: expected parts, keys and exactness."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ics2conf.dated import dated_expressions, render_group
+from ics2conf.errors import ScheduleError
+from ics2conf.model import MAX_EXPRESSION_LENGTH, PART_KEY_PATTERN, Schedule, SchedulePart
+from ics2conf.schedule import compile_schedule, verify_schedule
+from schedule_support import make_series
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # a Friday
+HORIZON = NOW + timedelta(days=30)
+IST = "Asia/Kolkata"
+FOREVER = None
+
+
+def _parts(schedule: Schedule) -> list[tuple[str, str, str]]:
+    return [(p.key, p.cron_expression, p.timezone) for p in schedule.parts]
+
+
+TYPICAL = [
+    # (name, zone, first start, RRULE, extra .ics arguments, now, expected parts, exact until)
+    (
+        "weekday standup",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", {}, NOW,
+        [("e0", "0 10 * * 1-5", IST)], FOREVER,
+    ),
+    (
+        "weekly monday and wednesday",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO,WE", {}, NOW,
+        [("e0", "0 10 * * 1,3", IST)], FOREVER,
+    ),
+    (
+        "weekly without byday uses start weekday",
+        IST, datetime(2026, 1, 8, 16, 45), "FREQ=WEEKLY", {}, NOW,
+        [("e0", "45 16 * * 4", IST)], FOREVER,
+    ),
+    (
+        "monthly second tuesday",
+        IST, datetime(2026, 1, 13, 10, 0), "FREQ=MONTHLY;BYDAY=2TU", {}, NOW,
+        [("e0", "0 10 * * 2#2", IST)], FOREVER,
+    ),
+    (
+        "monthly last friday",
+        IST, datetime(2026, 1, 30, 10, 0), "FREQ=MONTHLY;BYDAY=-1FR", {}, NOW,
+        [("e0", "0 10 * * 5L", IST)], FOREVER,
+    ),
+    (
+        "monthly on the 31st skips short months",
+        IST, datetime(2026, 1, 31, 10, 0), "FREQ=MONTHLY", {}, NOW,
+        [("e0", "0 10 31 * *", IST)], FOREVER,
+    ),
+    (
+        "monthly last day",
+        IST, datetime(2026, 1, 31, 10, 0), "FREQ=MONTHLY;BYMONTHDAY=-1", {}, NOW,
+        [("e0", "0 10 L * *", IST)], FOREVER,
+    ),
+    (
+        "quarterly",
+        IST, datetime(2026, 1, 1, 10, 0), "FREQ=MONTHLY;INTERVAL=3", {}, NOW,
+        [("e0", "0 10 1 1,4,7,10 *", IST)], FOREVER,
+    ),
+    (
+        "yearly",
+        IST, datetime(2026, 3, 15, 10, 0), "FREQ=YEARLY", {}, NOW,
+        [("e0", "0 10 15 3 *", IST)], FOREVER,
+    ),
+    (
+        "yearly on february 29",
+        IST, datetime(2024, 2, 29, 10, 0), "FREQ=YEARLY", {}, NOW,
+        [("e0", "0 10 29 2 *", IST)], FOREVER,
+    ),
+    (
+        "until spanning years",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO;UNTIL=20280315T000000Z", {}, NOW,
+        [
+            ("y0", "0 10 * * 1 2026-2027", IST),
+            ("y1", "0 10 * 1,2 1 2028", IST),
+            ("d0", "0 10 6,13 3 * 2028", IST),
+        ],
+        FOREVER,
+    ),
+    (
+        "count ending in a later year",
+        IST, datetime(2026, 11, 2, 10, 0), "FREQ=DAILY;COUNT=100", {}, NOW,
+        [
+            ("y0", "0 10 * * * 2026", IST),
+            ("y1", "0 10 * 1 * 2027", IST),
+            ("d0", "0 10 1-9 2 * 2027", IST),
+        ],
+        FOREVER,
+    ),
+    (
+        "rule already ended",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO;UNTIL=20261201T000000Z", {}, NOW,
+        [], FOREVER,
+    ),
+    (
+        "fortnightly is dated",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", {}, NOW,
+        [("d0", "0 10 7,21 12 * 2026", IST)], HORIZON,
+    ),
+    (
+        "exdate next week combines ranged and dated",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO",
+        {"exdates": (datetime(2026, 12, 14, 10, 0),)}, NOW,
+        [("y0", "0 10 * * 1 2027-2099", IST), ("d0", "0 10 7,21,28 12 * 2026", IST)],
+        datetime(2100, 1, 1, tzinfo=UTC) - timedelta(hours=5, minutes=30),
+    ),
+    (
+        "moved occurrence is called at its new time",
+        IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO",
+        {"overrides": ((datetime(2026, 12, 14, 10, 0), datetime(2026, 12, 15, 11, 0)),)}, NOW,
+        [
+            ("y0", "0 10 * * 1 2027-2099", IST),
+            ("d0", "0 10 7,21,28 12 * 2026", IST),
+            ("d1", "0 11 15 12 * 2026", IST),
+        ],
+        datetime(2100, 1, 1, tzinfo=UTC) - timedelta(hours=5, minutes=30),
+    ),
+    (
+        "bysetpos is dated",
+        IST, datetime(2026, 1, 1, 10, 0), "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", {}, NOW,
+        [("d0", "0 10 31 12 * 2026", IST)], HORIZON,
+    ),
+    (
+        "friday the 13th is dated, never both day fields",
+        IST, datetime(2026, 2, 13, 10, 0), "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", {}, NOW,
+        [], HORIZON,
+    ),
+    (
+        "series starting later gets a lower year bound",
+        "Europe/Berlin", datetime(2027, 1, 20, 9, 0), "FREQ=WEEKLY;BYDAY=WE", {}, NOW,
+        [
+            ("y0", "0 9 * * 3 2028-2099", "Europe/Berlin"),
+            ("y1", "0 9 * 2-12 3 2027", "Europe/Berlin"),
+            ("d0", "0 9 20,27 1 * 2027", "Europe/Berlin"),
+        ],
+        datetime(2099, 12, 31, 23, 0, tzinfo=UTC),
+    ),
+    (
+        "single meeting within the horizon",
+        IST, datetime(2026, 12, 20, 10, 0), None, {}, NOW,
+        [("d0", "0 10 20 12 * 2026", IST)], FOREVER,
+    ),
+    (
+        "single meeting past the horizon",
+        IST, datetime(2027, 2, 20, 10, 0), None, {}, NOW,
+        [], HORIZON,
+    ),
+    (
+        "berlin 02:30 daily across the march gap",
+        "Europe/Berlin", datetime(2026, 1, 5, 2, 30), "FREQ=DAILY", {}, datetime(2027, 3, 20, tzinfo=UTC),
+        [
+            ("e0", "30 2 * 1,2,4-9,11,12 *", "Europe/Berlin"),
+            ("d0", "30 2 20-27,29-31 3 * 2027", "Europe/Berlin"),
+            # 02:30 does not exist on 2027-03-28: RFC 5545 reads it with the
+            # offset before the gap (+01:00), i.e. 03:30 CEST = 01:30 UTC.
+            ("u0", "30 1 28 3 * 2027", "UTC"),
+        ],
+        datetime(2027, 4, 19, tzinfo=UTC),
+    ),
+    (
+        "berlin 10:00 weekdays never meets a transition",
+        "Europe/Berlin", datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", {}, NOW,
+        [("e0", "0 10 * * 1-5", "Europe/Berlin")], FOREVER,
+    ),
+    (
+        "new york sunday 01:30 in the november fold",
+        "America/New_York", datetime(2026, 1, 4, 1, 30), "FREQ=WEEKLY;BYDAY=SU", {},
+        datetime(2026, 10, 25, tzinfo=UTC),
+        [
+            ("e0", "30 1 * 1-10,12 0", "America/New_York"),
+            ("d0", "30 1 8,15,22 11 * 2026", "America/New_York"),
+            # 01:30 happens twice on 2026-11-01: RFC 5545 takes the first (EDT).
+            ("u0", "30 5 1 11 * 2026", "UTC"),
+        ],
+        datetime(2026, 11, 24, tzinfo=UTC),
+    ),
+    (
+        "lord howe 02:15 in the half-hour gap",
+        "Australia/Lord_Howe", datetime(2026, 1, 5, 2, 15), "FREQ=DAILY", {}, datetime(2026, 9, 25, tzinfo=UTC),
+        [
+            ("e0", "15 2 * 1-9,11,12 *", "Australia/Lord_Howe"),
+            ("d0", "15 2 1-3,5-25 10 * 2026", "Australia/Lord_Howe"),
+            # 02:15 does not exist on 2026-10-04; read with +10:30: 15:45 UTC the day before.
+            ("u0", "45 15 3 10 * 2026", "UTC"),
+        ],
+        datetime(2026, 10, 25, tzinfo=UTC),
+    ),
+    (
+        "lord howe 09:00 weekdays",
+        "Australia/Lord_Howe", datetime(2026, 1, 5, 9, 0), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", {}, NOW,
+        [("e0", "0 9 * * 1-5", "Australia/Lord_Howe")], FOREVER,
+    ),
+    (
+        "utc zone",
+        "UTC", datetime(2026, 1, 5, 2, 30), "FREQ=DAILY", {}, NOW,
+        [("e0", "30 2 * * *", "UTC")], FOREVER,
+    ),
+    (
+        "several times a day",
+        IST, datetime(2026, 1, 5, 9, 0), "FREQ=DAILY;BYHOUR=9,15;BYMINUTE=0,30", {}, NOW,
+        [("e0", "0,30 9,15 * * *", IST)], FOREVER,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "rrule", "extra", "now", "expected", "exact_until"),
+    [case[1:] for case in TYPICAL],
+    ids=[case[0] for case in TYPICAL],
+)
+def test_typical_meeting(zone, start, rrule, extra, now, expected, exact_until):
+    series = make_series(zone, start, rrule, **extra)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
+    assert _parts(schedule) == expected
+    assert schedule.exact_until == exact_until
+    verify_schedule(schedule, series, start=now, end=schedule.checked_until)
+
+
+def test_friday_13th_dated_within_horizon():
+    series = make_series(IST, datetime(2026, 2, 13, 10, 0), "FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13")
+    now = datetime(2027, 8, 1, tzinfo=UTC)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
+    assert _parts(schedule) == [("d0", "0 10 13 8 * 2027", IST)]
+
+
+def test_part_keys_short_and_unique():
+    series = make_series(
+        "Europe/Berlin", datetime(2026, 1, 5, 2, 30), "FREQ=DAILY", exdates=(datetime(2026, 12, 10, 2, 30),)
+    )
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=120))
+    keys = [part.key for part in schedule.parts]
+    assert len(keys) == len(set(keys))
+    assert all(PART_KEY_PATTERN.match(key) for key in keys)
+
+
+def test_same_meeting_same_keys_next_day():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO;UNTIL=20280315T000000Z")
+    today = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    tomorrow = compile_schedule(series, now=NOW + timedelta(days=1), horizon_end=HORIZON + timedelta(days=1))
+    assert _parts(today) == _parts(tomorrow)
+
+
+def test_parts_fire_within_check_window():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO,WE")
+    schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    (part,) = schedule.parts
+    assert part.fires[0] == datetime(2026, 12, 7, 4, 30, tzinfo=UTC)
+    assert all(NOW <= fire < schedule.checked_until for fire in part.fires)
+    assert schedule.checked_until >= NOW + timedelta(days=400)
+
+
+def test_verify_names_event_and_instant():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO")
+    wrong = Schedule(
+        uid=series.uid,
+        parts=(SchedulePart("e0", "0 10 * * 1,2", IST, (), None),),
+        exact_until=None,
+        checked_until=NOW + timedelta(days=30),
+    )
+    with pytest.raises(ScheduleError) as caught:
+        verify_schedule(wrong, series, start=NOW, end=NOW + timedelta(days=30))
+    assert caught.value.uid == series.uid
+    assert series.uid in str(caught.value)
+    assert "2026-12-08 04:30" in str(caught.value)
+
+
+def test_verify_reports_missing_call():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO,TU")
+    wrong = Schedule(series.uid, (SchedulePart("e0", "0 10 * * 1", IST, (), None),), None, HORIZON)
+    with pytest.raises(ScheduleError, match="no call at 2026-12-08 04:30"):
+        verify_schedule(wrong, series, start=NOW, end=HORIZON)
+
+
+def test_verify_rejects_fire_in_dst_gap():
+    series = make_series("Europe/Berlin", datetime(2026, 1, 5, 2, 30), "FREQ=DAILY")
+    now = datetime(2027, 3, 20, tzinfo=UTC)
+    wrong = Schedule(series.uid, (SchedulePart("e0", "30 2 * * *", "Europe/Berlin", (), None),), None, now)
+    with pytest.raises(ScheduleError, match="skips or repeats"):
+        verify_schedule(wrong, series, start=now, end=now + timedelta(days=30))
+
+
+def test_verify_rejects_second_call():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO")
+    doubled = Schedule(
+        series.uid,
+        (
+            SchedulePart("e0", "0 10 * * 1", IST, (), None),
+            SchedulePart("d0", "0 10 7 12 * 2026", IST, (), None),
+        ),
+        None,
+        HORIZON,
+    )
+    with pytest.raises(ScheduleError, match="a second call at 2026-12-07 04:30"):
+        verify_schedule(doubled, series, start=NOW, end=HORIZON)
+
+
+def test_unknown_zone_raises_schedule_error():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=DAILY")
+    with pytest.raises(ScheduleError, match="Mars/Olympus"):
+        compile_schedule(replace(series, zone="Mars/Olympus"), now=NOW, horizon_end=HORIZON)
+
+
+def test_intended_subset_falls_back_to_dated():
+    # A calling rule that drops Wednesdays: the RRULE hint says daily.
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=DAILY")
+    full = series.intended
+    filtered = replace(series, intended=lambda a, b: [t for t in full(a, b) if t.weekday() != 2])
+    schedule = compile_schedule(filtered, now=NOW, horizon_end=HORIZON)
+    assert all(part.key.startswith("d") for part in schedule.parts)
+    assert schedule.exact_until == HORIZON
+    verify_schedule(schedule, filtered, start=NOW, end=HORIZON)
+
+
+def test_lead_time_across_midnight_shifts_weekday():
+    # A Monday 00:02 meeting called 5 minutes early rings on Sundays at 23:57.
+    series = make_series(IST, datetime(2026, 1, 5, 0, 2), "FREQ=WEEKLY;BYDAY=MO")
+    full = series.intended
+    early = replace(
+        series,
+        first_call=series.first_call - timedelta(minutes=5),
+        intended=lambda a, b: [t - timedelta(minutes=5) for t in full(a + timedelta(minutes=5), b + timedelta(minutes=5))],
+    )
+    schedule = compile_schedule(early, now=NOW, horizon_end=HORIZON)
+    assert _parts(schedule) == [("e0", "57 23 * * 0", IST)]
+
+
+def test_dated_groups_share_fields():
+    times = [
+        datetime(2027, 1, 3, 10, 0), datetime(2027, 1, 10, 10, 0), datetime(2027, 1, 24, 10, 0),
+        datetime(2027, 2, 3, 10, 0), datetime(2027, 2, 10, 10, 0), datetime(2027, 2, 24, 10, 0),
+        datetime(2027, 2, 25, 16, 30),
+    ]
+    assert dated_expressions(times) == ["0 10 3,10,24 1,2 * 2027", "30 16 25 2 * 2027"]
+
+
+def test_long_dated_expression_split(monkeypatch):
+    monkeypatch.setattr("ics2conf.dated.MAX_EXPRESSION_LENGTH", 30)
+    times = [datetime(2027, 1, day, 10, 0) for day in range(1, 31, 2)]
+    texts = dated_expressions(times)
+    assert len(texts) > 1
+    assert all(len(text) <= 30 for text in texts)
+    days = sorted(int(d) for text in texts for d in text.split()[2].split(","))
+    assert days == list(range(1, 31, 2))
