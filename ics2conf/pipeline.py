@@ -31,7 +31,7 @@ from .calling import (
 )
 from .config import Settings
 from .directory import Directory, load_directory
-from .errors import ConfigError, ScheduleError
+from .errors import CalendarError, ConfigError, ScheduleError
 from .kookoo import PLACEHOLDER_API_KEY, build_outbound_url
 from .model import (
     MAX_DESCRIPTION_LENGTH,
@@ -157,9 +157,14 @@ def build_desired_from_load(
     failed_uids: list[str] = []
     budget_calls: list[datetime] = []
     for event in events:
-        report, event_jobs, calls, failed = _plan_event(
-            event, rooms.get(event.uid), directory, settings, now=now, horizon_end=horizon_end
-        )
+        try:
+            report, event_jobs, calls, failed = _plan_event(
+                event, rooms.get(event.uid), directory, settings, now=now, horizon_end=horizon_end
+            )
+        except CalendarError as error:
+            # Occurrences are expanded lazily, so a broken rule may surface only here.
+            report = _failed_report(event, rooms.get(event.uid), error)
+            event_jobs, calls, failed = [], [], True
         meetings.append(report)
         jobs.extend(event_jobs)
         budget_calls.extend(calls)
@@ -197,6 +202,29 @@ def _check_settings(settings: Settings, now: datetime) -> None:
         raise ConfigError(
             f"Invalid redial delay of {settings.redial_after_minutes} minutes: use 1 or more."
         )
+
+
+def _failed_report(event: Event, room: str | None, error: CalendarError) -> MeetingReport:
+    """Return the report of an event whose occurrences could not be expanded."""
+    problem = Problem(
+        "error",
+        f"Event {describe_event(event)} could not be planned, so none of its jobs are"
+        f" planned: {error}",
+        source=event.source,
+        uid=event.uid,
+    )
+    return MeetingReport(
+        event=event,
+        room=room,
+        callees=[],
+        skipped=[],
+        occurrences=[],
+        calls=[],
+        schedule=None,
+        redial_schedules=[],
+        exact_until=None,
+        problems=[problem],
+    )
 
 
 def _plan_event(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -10,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.rrule import rrulestr
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from ics2conf import pipeline
 from ics2conf.calendar import CalendarLoad
 from ics2conf.config import Settings
 from ics2conf.directory import load_directory
-from ics2conf.errors import ConfigError, ScheduleError
+from ics2conf.errors import CalendarError, ConfigError, ScheduleError
 from ics2conf.model import JOB_NAME_PATTERN, Address, Event, Problem, make_job_key
 from ics2conf.pipeline import CallTimes, build_desired_from_load
 
@@ -559,3 +563,41 @@ def test_description_without_real_name(directory):
         "ics2conf: Stand-up — asha@example.com (uid-1@example.com)",
         "ics2conf: Stand-up — Vikram Iyer <vikram@example.com> (uid-1@example.com)",
     ]
+
+
+def test_occurrence_error_keeps_other_events(directory):
+    def broken(start, end):
+        raise CalendarError("cannot expand RRULE 'FREQ=SECONDLY' of event bad in team.ics")
+
+    good = make_event(datetime(2027, 1, 5, 10, 0, tzinfo=IST), uid="good")
+    bad = dataclasses.replace(make_event(datetime(2027, 1, 6, 10, 0, tzinfo=IST), uid="bad"), occurrences=broken)
+    state = plan([good, bad], directory)
+    assert {job.event_uid for job in state.jobs} == {"good"}
+    assert state.failed_uids == ["bad"]
+    assert [p.message for p in state.problems] == [
+        'Event "Stand-up" (UID bad) could not be planned, so none of its jobs are planned:'
+        " cannot expand RRULE 'FREQ=SECONDLY' of event bad in team.ics"
+    ]
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    rule=st.sampled_from(["FREQ=DAILY", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=MONTHLY;BYMONTHDAY=-1"]),
+    zone=st.sampled_from(["Asia/Kolkata", "Europe/Berlin", "America/New_York"]),
+    second=st.integers(0, 59),
+    offset_minutes=st.integers(-90, 90),
+    start_hours=st.integers(0, 24 * 400),
+    length_hours=st.integers(0, 24 * 60),
+)
+def test_intended_window_consistent(rule, zone, second, offset_minutes, start_hours, length_hours):
+    # The compiler queries intended() on windows of every size; a sub-window
+    # must return exactly the calls of the large window that fall inside it.
+    event = make_event(datetime(2026, 1, 1, 8, 59, second, tzinfo=ZoneInfo(zone)), rrule=rule)
+    times = CallTimes(event, timedelta(minutes=offset_minutes), check_quiet_hours=True)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    everything = times.intended(base, base + timedelta(days=500))
+    start = base + timedelta(hours=start_hours, minutes=offset_minutes)
+    end = start + timedelta(hours=length_hours)
+    assert times.intended(start, end) == [call for call in everything if start <= call < end]
+    assert all(call.second == 0 for call in everything)
+    assert all(9 <= call.astimezone(IST).hour < 21 for call in everything)
