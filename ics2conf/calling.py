@@ -1,4 +1,7 @@
-"""Calling rules applied at plan time: quiet hours, the daily budget, shared numbers.
+"""Call instants and the calling rules applied at plan time.
+
+``CallTimes`` turns an event's occurrences into call instants. The rules
+are the quiet hours, the daily budget and one call per phone number.
 
 Indian rules bar commercial calls between 21:00 and 09:00 IST, and KooKoo
 refuses to place them ("calls will not be made between 9PM to 9AM"), so a
@@ -12,7 +15,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .model import Callee, Event, Problem, SkippedAttendee
@@ -22,6 +26,47 @@ QUIET_START = time(21, 0)  # IST, inclusive
 QUIET_END = time(9, 0)  # IST, exclusive: a call at 09:00 is allowed
 DEFAULT_DAILY_CALL_LIMIT = 50
 MAX_LISTED_CALLS = 5  # suppressed calls named in one warning; the rest are counted
+MINUTE = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class CallTimes:
+    """The call instants of one event for one attempt: main call or a redial.
+
+    A call rings at the minute containing the occurrence's start, moved by
+    ``offset`` (minus the lead time, plus the redial delay). An occurrence at
+    10:00:30 therefore rings at 10:00, never a minute late. Offsets are added
+    to UTC instants, because adding a timedelta to a zoned datetime moves the
+    wall clock, which is wrong across a DST change.
+    """
+
+    event: Event
+    offset: timedelta
+    check_quiet_hours: bool
+
+    def all_calls(self, start: datetime, end: datetime) -> list[datetime]:
+        """Return the call instants in ``[start, end)`` before the quiet-hours rule."""
+        # A call c = floor(o) + offset lies in [start, end) only if the
+        # occurrence o lies in [start - offset, end - offset + 1 minute).
+        occurrences = self.event.occurrences(start - self.offset, end - self.offset + MINUTE)
+        zone = ZoneInfo(self.event.zone)
+        calls = set()
+        for occurrence in occurrences:
+            call = _floor_minute(occurrence.astimezone(timezone.utc)) + self.offset
+            if start <= call < end:
+                calls.add(call)
+        return [call.astimezone(zone) for call in sorted(calls)]
+
+    def intended(self, start: datetime, end: datetime) -> list[datetime]:
+        """Return the instants in ``[start, end)`` at which each callee is rung."""
+        calls = self.all_calls(start, end)
+        if self.check_quiet_hours:
+            calls = [call for call in calls if not in_quiet_hours(call)]
+        return calls
+
+
+def _floor_minute(instant: datetime) -> datetime:
+    return instant.replace(second=0, microsecond=0)
 
 
 def one_line(text: str) -> str:

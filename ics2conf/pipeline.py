@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from .attendees import resolve_callees
 from .calendar import CalendarLoad, load_events
 from .calling import (
+    CallTimes,
     daily_budget_warnings,
     describe_event,
     drop_shared_numbers,
@@ -49,9 +50,6 @@ from .model import (
 )
 from .rooms import room_ids
 from .schedule import compile_schedule
-
-MINUTE = timedelta(minutes=1)
-
 
 @dataclass
 class MeetingReport:
@@ -82,46 +80,6 @@ class DesiredState:
     # UIDs whose jobs could not be built (a schedule error). Their existing
     # jobs are not "no longer desired", so a sync must not delete them.
     failed_uids: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CallTimes:
-    """The call instants of one event for one attempt: main call or a redial.
-
-    A call rings at the minute containing the occurrence's start, moved by
-    ``offset`` (minus the lead time, plus the redial delay). An occurrence at
-    10:00:30 therefore rings at 10:00, never a minute late. Offsets are added
-    to UTC instants, because adding a timedelta to a zoned datetime moves the
-    wall clock, which is wrong across a DST change.
-    """
-
-    event: Event
-    offset: timedelta
-    check_quiet_hours: bool
-
-    def all_calls(self, start: datetime, end: datetime) -> list[datetime]:
-        """Return the call instants in ``[start, end)`` before the quiet-hours rule."""
-        # A call c = floor(o) + offset lies in [start, end) only if the
-        # occurrence o lies in [start - offset, end - offset + 1 minute).
-        occurrences = self.event.occurrences(start - self.offset, end - self.offset + MINUTE)
-        zone = ZoneInfo(self.event.zone)
-        calls = set()
-        for occurrence in occurrences:
-            call = _floor_minute(occurrence.astimezone(timezone.utc)) + self.offset
-            if start <= call < end:
-                calls.add(call)
-        return [call.astimezone(zone) for call in sorted(calls)]
-
-    def intended(self, start: datetime, end: datetime) -> list[datetime]:
-        """Return the instants in ``[start, end)`` at which each callee is rung."""
-        calls = self.all_calls(start, end)
-        if self.check_quiet_hours:
-            calls = [call for call in calls if not in_quiet_hours(call)]
-        return calls
-
-
-def _floor_minute(instant: datetime) -> datetime:
-    return instant.replace(second=0, microsecond=0)
 
 
 def build_desired(
