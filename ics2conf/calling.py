@@ -4,7 +4,7 @@
 are the quiet hours, the daily budget and one call per phone number.
 
 Indian rules bar commercial calls between 21:00 and 09:00 IST, and KooKoo
-refuses to place them ("calls will not be made between 9PM to 9AM"), so a
+rejects them ("calls will not be made between 9PM to 9AM"), so a
 call in that window would only fail in EasyCron. Two public KooKoo callers
 cite a default cap of 50 outbound calls a day per account, which is the
 default daily budget.
@@ -112,7 +112,7 @@ def quiet_hours_warning(event: Event, suppressed: Sequence[datetime]) -> Problem
 def daily_budget_warnings(calls: Iterable[datetime], limit: int) -> list[Problem]:
     """Return one warning per IST day on which more than ``limit`` calls are planned.
 
-    ``calls`` holds one instant per call to be placed, so a meeting with five
+    ``calls`` contains one instant per call to be placed, so a meeting with five
     callees contributes five equal instants.
     """
     per_day: Counter[date] = Counter(instant.astimezone(IST).date() for instant in calls)
@@ -120,7 +120,7 @@ def daily_budget_warnings(calls: Iterable[datetime], limit: int) -> list[Problem
         Problem(
             "warning",
             f"{day.isoformat()} (IST): {count} calls planned, more than the daily limit of"
-            f" {limit}. KooKoo may refuse the calls over the account's daily cap;"
+            f" {limit}. KooKoo may reject the calls over the account's daily cap;"
             " raise --daily-call-limit if your account allows more.",
         )
         for day, count in sorted(per_day.items())

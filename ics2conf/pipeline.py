@@ -77,7 +77,7 @@ class DesiredState:
     cancelled: list[tuple[str, str, str]]  # (uid, summary, source) of cancelled meetings
     problems: list[Problem]  # all warnings and errors: files, events, attendees, rules
     sources: list[str]
-    # UIDs whose jobs could not be built (a schedule error). Their existing
+    # UIDs whose jobs could not be built (a schedule or occurrence error). Their existing
     # jobs are not "no longer desired", so a sync must not delete them.
     failed_uids: list[str] = field(default_factory=list)
 
@@ -341,8 +341,8 @@ def _jobs_for_schedule(
                     )
                 )
             continue
-        # The redial label goes into the attendee hash: the part keys come
-        # from the compiler and already use the whole 8 characters allowed.
+        # The redial label goes into the attendee hash, because part keys
+        # belong to the compiler and are limited to 8 characters.
         attendee_key = f"{callee.key}#{label}" if label else callee.key
         description = _description(event, callee, attempt, settings.redial)
         for part in schedule.parts:
@@ -377,7 +377,7 @@ def _description(event: Event, callee: Callee, attempt: int, redials: int) -> st
     if address.lower().startswith("mailto:"):
         address = address[len("mailto:"):]
     name = one_line(callee.name or "")
-    # Google writes the email as CN when it knows no name; "a@x <a@x>" says nothing more.
+    # Google writes the email as CN when it has no name, and "a@x <a@x>" says nothing more.
     who = f"{name} <{address}>" if name and name.lower() != address.lower() else address
     text = f"ics2conf: {summary} — {who} ({one_line(event.uid)})"
     if attempt:

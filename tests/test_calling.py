@@ -131,13 +131,13 @@ def test_budget_over_limit_per_ist_day():
         Problem(
             "warning",
             "2027-01-04 (IST): 3 calls planned, more than the daily limit of 2. KooKoo may"
-            " refuse the calls over the account's daily cap; raise --daily-call-limit if your"
+            " reject the calls over the account's daily cap; raise --daily-call-limit if your"
             " account allows more.",
         ),
         Problem(
             "warning",
             "2027-01-05 (IST): 4 calls planned, more than the daily limit of 2. KooKoo may"
-            " refuse the calls over the account's daily cap; raise --daily-call-limit if your"
+            " reject the calls over the account's daily cap; raise --daily-call-limit if your"
             " account allows more.",
         ),
     ]

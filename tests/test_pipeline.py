@@ -223,7 +223,7 @@ def test_daily_budget_warning(directory):
     third = make_event(datetime(2027, 1, 5, 15, 0, tzinfo=IST), uid="c")
     state = plan([first, second, third], directory, daily_call_limit=3, allow_quiet_hours=True)
     assert [p.message for p in state.problems] == [
-        "2027-01-05 (IST): 4 calls planned, more than the daily limit of 3. KooKoo may refuse"
+        "2027-01-05 (IST): 4 calls planned, more than the daily limit of 3. KooKoo may reject"
         " the calls over the account's daily cap; raise --daily-call-limit if your account"
         " allows more."
     ]
