@@ -601,3 +601,21 @@ def test_intended_window_consistent(rule, zone, second, offset_minutes, start_ho
     assert times.intended(start, end) == [call for call in everything if start <= call < end]
     assert all(call.second == 0 for call in everything)
     assert all(9 <= call.astimezone(IST).hour < 21 for call in everything)
+
+
+def test_samples_with_dialling_options():
+    settings = dataclasses.replace(
+        SAMPLE_SETTINGS, call_organizer=True, allow_quiet_hours=True, redial=1, lead_minutes=2
+    )
+    state = pipeline.build_desired([str(SAMPLES)], settings, now=NOW)
+    late = [job for job in state.jobs if job.event_uid == LATE_UID]
+    assert sorted((job.callee.phone, job.next_run) for job in late) == [
+        ("09876543218", utc(2027, 1, 15, 15, 58)),
+        ("09876543218", utc(2027, 1, 15, 16, 3)),
+        ("09876543219", utc(2027, 1, 15, 15, 58)),
+        ("09876543219", utc(2027, 1, 15, 16, 3)),
+    ]
+    standup = sample_jobs(state, STANDUP_UID)
+    assert sorted({job.callee.phone for job in standup}) == ["09876543210", "09876543211", "09876543212"]
+    assert {job.spec.cron_expression for job in standup} == {"58 9 * * 1-5", "3 10 * * 1-5"}
+    assert [p.level for p in state.problems] == ["warning"]
