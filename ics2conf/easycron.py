@@ -137,7 +137,8 @@ class EasyCronClient:
         """Return every job in the account, reading all pages in ascending id order.
 
         A 404 on the list call means "no jobs" (one public client relies on
-        that) or, on a later page, the end of the list.
+        that) or, on a later page, the end of the list, when a second request
+        for the same page confirms it.
         """
         jobs: list[RemoteJob] = []
         seen: set[int] = set()
@@ -145,6 +146,10 @@ class EasyCronClient:
         while True:
             params = {"page": page, "page_size": LIST_PAGE_SIZE, "sort_by": "cron_job_id", "order": "asc"}
             response = self._request("GET", JOBS_PATH, params=params)
+            if response.status_code == 404:
+                # Taking a stray 404 for "no more jobs" would make the plan create
+                # every job again, so the end of the list is confirmed once.
+                response = self._request("GET", JOBS_PATH, params=params)
             if response.status_code == 404:
                 break
             body = self._json(response, "GET", JOBS_PATH)

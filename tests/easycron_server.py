@@ -18,7 +18,9 @@ Paths work with or without a ``/v1`` prefix.
 
 Faults are queued per operation (``list``, ``get``, ``create``, ``update``,
 ``delete``) with ``inject``; each hits the next matching request(s). Every
-request is counted by operation, faulted or not.
+request is counted by operation, faulted or not. ``GET /_fake/state`` (same
+API key) returns the counters and the number of requests in flight, for
+scripts that run the server in another process.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import itertools
 import json
 import socket
 import struct
+import sys
 import threading
 import time
 from collections import Counter
@@ -107,6 +110,7 @@ class FakeEasyCron:
         self._faults: list[Fault] = []
         self.counts: Counter[str] = Counter()  # by operation, plus "unknown"
         self.log: list[tuple[str, str, int | None]] = []  # (method, path, status or None if dropped)
+        self.in_flight = 0  # requests received and not yet answered
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -117,7 +121,9 @@ class FakeEasyCron:
         httpd = _Server((host, port), _Handler)
         httpd.fake = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-easycron", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-easycron", daemon=True
+        )
         self._thread.start()
         return self.url
 
@@ -375,6 +381,11 @@ class _Server(ThreadingHTTPServer):
     block_on_close = False  # idle keep-alive connections must not hold up stop()
     fake: FakeEasyCron
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that vanish mid-request (killed syncs, timeouts); report anything else."""
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real service behind its load balancer
@@ -405,8 +416,31 @@ class _Handler(BaseHTTPRequestHandler):
         path = parts.path[3:] if parts.path.startswith("/v1/") else parts.path
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
+        if path == "/_fake/state":
+            return self._send_state(method, path)
         op, job_id = _route(method, path)
         fake._count(op or "unknown")
+        with fake._lock:
+            fake.in_flight += 1
+        try:
+            self._handle(method, path, op, job_id, parts.query, raw_body)
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
+
+    def _send_state(self, method: str, path: str) -> None:
+        """Answer the control call that tools outside the server's process use to inspect it."""
+        fake = self.server.fake
+        if self.headers.get("X-API-Key") != fake.api_key:
+            return self._send(method, path, 401, {"message": "Invalid API key."})
+        with fake._lock:
+            state = {"in_flight": fake.in_flight, "counts": dict(fake.counts), "jobs": len(fake._jobs)}
+        self._send(method, path, 200, state)
+
+    def _handle(
+        self, method: str, path: str, op: str | None, job_id: int | None, query: str, raw_body: bytes
+    ) -> None:
+        fake = self.server.fake
         if fake.latency_seconds:
             time.sleep(fake.latency_seconds)
 
@@ -428,7 +462,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             return self._send(method, path, 400, {"message": "The request body is not valid JSON."})
-        status, payload = fake.handle(op, job_id, parse_qs(parts.query), body)
+        status, payload = fake.handle(op, job_id, parse_qs(query), body)
 
         if fault is not None and fault.kind == "commit_then_drop":
             return self._reset(method, path)
