@@ -154,6 +154,10 @@ def _check_settings(settings: Settings, now: datetime) -> None:
         raise ConfigError(f"Invalid horizon of {settings.horizon_days} days: use 1 or more.")
     if settings.lead_minutes < 0:
         raise ConfigError(f"Invalid lead time of {settings.lead_minutes} minutes: use 0 or more.")
+    if settings.daily_call_limit < 1:
+        raise ConfigError(
+            f"Invalid daily call limit {settings.daily_call_limit}: use 1 or more."
+        )
     if settings.redial < 0:
         raise ConfigError(f"Invalid redial count {settings.redial}: use 0 or more.")
     if settings.redial and settings.redial_after_minutes < 1:

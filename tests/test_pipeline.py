@@ -413,6 +413,7 @@ def test_schedule_error_keeps_other_events(directory, monkeypatch):
         ({"horizon_days": 0}, "Invalid horizon of 0 days"),
         ({"lead_minutes": -1}, "Invalid lead time of -1 minutes"),
         ({"redial": -1}, "Invalid redial count -1"),
+        ({"daily_call_limit": 0}, "Invalid daily call limit 0"),
         ({"redial": 1, "redial_after_minutes": 0}, "Invalid redial delay of 0 minutes"),
     ],
 )
