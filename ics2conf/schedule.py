@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cronexpr import MAX_YEAR, CronSyntaxError, fire_times, parse_cron
+from .cronexpr import MAX_YEAR, MIN_YEAR, CronSyntaxError, fire_times, parse_cron
 from .dated import dated_expressions
 from .dst import colliding_months, needs_utc
 from .errors import ScheduleError
-from .model import CallSeries, Schedule, SchedulePart
-from .rules import Candidate, candidate_for, last_occurrence, parse_rule
+from .model import MAX_EXPRESSION_LENGTH, CallSeries, Schedule, SchedulePart
+from .rules import Candidate, candidate_for, format_values, last_occurrence, parse_rule
 
 UTC = timezone.utc
 DEFAULT_CHECK_DAYS = 400
@@ -97,6 +97,70 @@ def _dated_drafts(instants: list[datetime], tz: ZoneInfo) -> list[_Draft]:
             local_walls.append(instant.astimezone(tz).replace(tzinfo=None))
     drafts = [_Draft("d", text, tz.key) for text in dated_expressions(local_walls)]
     drafts += [_Draft("u", text, "UTC") for text in dated_expressions(utc_walls)]
+    return drafts
+
+
+_FIELD_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6), (MIN_YEAR, MAX_YEAR))
+
+
+def _plain_values(text: str, low: int, high: int) -> set[int] | None:
+    """Return the values of a field made of numbers and ranges only, else None."""
+    values: set[int] = set()
+    for item in text.split(","):
+        first, dash, last = item.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            return None
+        values.update(range(int(first), int(last if dash else first) + 1))
+    return values if all(low <= v <= high for v in values) else None
+
+
+def _join(first: _Draft, second: _Draft) -> _Draft | None:
+    """Return one draft for two that differ in a single plain field, else None.
+
+    Joining is exact: an expression's fires are a product over minute, hour,
+    day, month and year, and the day set unites day-of-month and day-of-week
+    the same way in both drafts, so listing the one differing field's values
+    together fires exactly at the union.
+    """
+    if first.timezone != second.timezone:
+        return None
+    a, b = first.expression.split(), second.expression.split()
+    if len(a) != len(b):
+        return None
+    differing = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differing) != 1:
+        return None
+    index = differing[0]
+    low, high = _FIELD_BOUNDS[index]
+    values_a, values_b = _plain_values(a[index], low, high), _plain_values(b[index], low, high)
+    if values_a is None or values_b is None:
+        return None
+    joined = a.copy()
+    joined[index] = format_values(values_a | values_b, low, high)
+    if index == 2 and joined[index] == "*" or index == 4 and joined[index] == "*":
+        return None  # a day field turning into '*' would change the OR rule
+    text = " ".join(joined)
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        return None
+    kind = "y" if "y" in (first.kind, second.kind) else first.kind
+    return _Draft(kind, text, first.timezone)
+
+
+def _join_all(drafts: list[_Draft]) -> list[_Draft]:
+    """Join drafts pairwise until no two differ in a single plain field."""
+    drafts = list(dict.fromkeys(drafts))
+    joined_any = True
+    while joined_any:
+        joined_any = False
+        for i in range(len(drafts)):
+            for j in range(i + 1, len(drafts)):
+                joined = _join(drafts[i], drafts[j])
+                if joined is not None:
+                    drafts = [d for k, d in enumerate(drafts) if k not in (i, j)] + [joined]
+                    joined_any = True
+                    break
+            if joined_any:
+                break
     return drafts
 
 
@@ -199,7 +263,10 @@ def _propose(
     # partial month after it becomes dated.
     tail_walls: list[datetime] = []
     last_month: tuple[int, int] | None = None
-    if last is not None:
+    beyond_years = last is not None and last.year > MAX_YEAR
+    if beyond_years:
+        last_month = (MAX_YEAR, 12)
+    elif last is not None:
         month_first = datetime(last.year, last.month, 1)
         month_end = datetime.combine(_month_after(last.date()), datetime.min.time())
         in_month: list[datetime] = []
@@ -240,7 +307,7 @@ def _propose(
     last_instant = _wall_to_instant(last, tz) if last is not None else None
     if bad_months and (last_instant is None or last_instant >= horizon_end):
         exact_until = horizon_end
-    elif last is None and lower is not None:
+    elif beyond_years or (last is None and lower is not None):
         exact_until = _wall_to_instant(datetime(MAX_YEAR + 1, 1, 1), tz)
     return _Proposal(drafts, exact_until)
 
@@ -274,7 +341,7 @@ def _assemble(
     exact_until: datetime | None,
 ) -> Schedule:
     evaluated = []
-    for draft in drafts:
+    for draft in _join_all(drafts):
         fires = _fires(draft, now, checked_until)
         parsed = parse_cron(draft.expression)
         can_fire_later = parsed.years is None or max(parsed.years) > checked_until.year
@@ -354,6 +421,28 @@ def verify_schedule(schedule: Schedule, series: CallSeries, *, start: datetime, 
     _check(schedule, series, intended_calls(series, start, end), start, end)
 
 
+def _compile_proposal(
+    candidate: Candidate,
+    last: datetime | None,
+    tz: ZoneInfo,
+    series: CallSeries,
+    now: datetime,
+    horizon_end: datetime,
+    window_end: datetime,
+    intended: list[datetime],
+) -> Schedule | None:
+    """Return the schedule built from the candidate when it checks out exactly, else None."""
+    proposal = _propose(candidate, last, tz, series, now, horizon_end, window_end, intended)
+    if proposal is None:
+        return None
+    checked_until = window_end if proposal.exact_until is None else min(window_end, proposal.exact_until)
+    schedule = _assemble(series, proposal.drafts, now, checked_until, proposal.exact_until)
+    expected = [t for t in intended if t < checked_until]
+    if _mismatch(schedule, expected, now, checked_until) is not None:
+        return None
+    return schedule
+
+
 def compile_schedule(
     series: CallSeries, *, now: datetime, horizon_end: datetime, check_end: datetime | None = None
 ) -> Schedule:
@@ -382,15 +471,11 @@ def compile_schedule(
 
     if candidate is not None:
         try:
-            proposal = _propose(candidate, last, tz, series, now, horizon_end, window_end, intended)
+            schedule = _compile_proposal(candidate, last, tz, series, now, horizon_end, window_end, intended)
         except CronSyntaxError:
-            proposal = None
-        if proposal is not None:
-            checked_until = window_end if proposal.exact_until is None else min(window_end, proposal.exact_until)
-            schedule = _assemble(series, proposal.drafts, now, checked_until, proposal.exact_until)
-            expected = [t for t in intended if t < checked_until]
-            if _mismatch(schedule, expected, now, checked_until) is None:
-                return schedule
+            schedule = None  # a proposal outside EasyCron's documented syntax: date instead
+        if schedule is not None:
+            return schedule
 
     # Fallback: dated expressions for the calls within the horizon.
     exact_until: datetime | None = horizon_end
