@@ -95,6 +95,7 @@ class Export:
     ics: str
     directory_csv: str
     counts: Counter = field(default_factory=Counter)
+    calls_by_uid: Counter = field(default_factory=Counter)  # calls in the horizon per event UID
 
 
 # --- text helpers -----------------------------------------------------------
@@ -181,7 +182,12 @@ def make_people(count: int, rng: random.Random) -> list[Person]:
 
 def attendee_lines(people: list[Person], organizer: Person, rng: random.Random,
                    counts: Counter) -> tuple[list[str], int]:
-    """Return the ORGANIZER and ATTENDEE lines and how many attendees accept calls (not DECLINED)."""
+    """Return the ORGANIZER and ATTENDEE lines and how many attendees are to be called.
+
+    ics2conf rings an attendee who did not decline, except the organizer
+    (rung only with --call-organizer), who is listed among the attendees as
+    Google Calendar exports do.
+    """
     callable_count = 0
     lines = [f"ORGANIZER;CN={organizer.name}:mailto:{organizer.email}"]
     for person in people:
@@ -193,7 +199,7 @@ def attendee_lines(people: list[Person], organizer: Person, rng: random.Random,
         counts["attendees"] += 1
         if partstat == "DECLINED":
             counts["declined"] += 1
-        else:
+        elif person is not organizer:
             callable_count += 1
         lines.append(
             f"ATTENDEE;CUTYPE=INDIVIDUAL;ROLE={role};PARTSTAT={partstat};CN={person.name}"
@@ -221,6 +227,7 @@ class _Builder:
         self.rng = random.Random(seed)
         self.now = now
         self.counts: Counter = Counter()
+        self.calls_by_uid: Counter = Counter()
         self.people = make_people(max(40, events // 10), self.rng)
         self.used: set[str] = set()
         self.zones_used: set[str] = set()
@@ -276,12 +283,14 @@ class _Builder:
         self.lines.extend(fold(line) for line in lines)
         return callable_count
 
-    def count_calls(self, zone: str, starts: list[datetime], callable_count: int) -> None:
+    def count_calls(self, uid: str, zone: str, starts: list[datetime], callable_count: int) -> None:
         """Add the occurrences in ``[now, now + HORIZON_DAYS)`` and their calls to the counts."""
         tz = ZoneInfo(zone)
         inside = sum(1 for start in starts if self.now <= start.replace(tzinfo=tz) < self.horizon_end)
         self.counts["occurrences_in_horizon"] += inside
         self.counts["calls_in_horizon"] += inside * callable_count
+        if inside and callable_count:
+            self.calls_by_uid[uid] += inside * callable_count
 
     def summary(self) -> str:
         return f"{self.rng.choice(TOPICS)} #{self.rng.randint(1, 999)}"
@@ -299,9 +308,10 @@ class _Builder:
             self.counts["past_single"] += 1
         organizer, group = self.attendees()
         start = self.local_start(zone, day)
-        callable_count = self.emit(self.uid(), zone, start, self.rng.choice((30, 45, 60)), self.summary(),
+        uid = self.uid()
+        callable_count = self.emit(uid, zone, start, self.rng.choice((30, 45, 60)), self.summary(),
                                    organizer, group, [])
-        self.count_calls(zone, [start], callable_count)
+        self.count_calls(uid, zone, [start], callable_count)
 
     def recurring(self) -> None:
         rng = self.rng
@@ -379,8 +389,8 @@ class _Builder:
             kept.discard(original)
             moved_callable = self.emit(uid, zone, new_start, minutes, summary + " (moved)", organizer, group,
                                        [date_time_property("RECURRENCE-ID", original, zone)], sequence=1)
-            self.count_calls(zone, [new_start], moved_callable)
-        self.count_calls(zone, sorted(kept), callable_count)
+            self.count_calls(uid, zone, [new_start], moved_callable)
+        self.count_calls(uid, zone, sorted(kept), callable_count)
 
     def moved_start(self, zone: str, original: datetime) -> datetime | None:
         """Return a new start on the same day within the zone's window, or None.
@@ -445,7 +455,7 @@ def generate_export(events: int, seed: int = DEFAULT_SEED, now: datetime | str =
         if person.email in builder.used:
             writer.writerow((person.email, person.phone, person.name))
     builder.counts["people"] = len(builder.used)
-    return Export(ics, out.getvalue(), builder.counts)
+    return Export(ics, out.getvalue(), builder.counts, builder.calls_by_uid)
 
 
 def export_paths(label: str, out_dir: Path = DEFAULT_OUT) -> tuple[Path, Path]:

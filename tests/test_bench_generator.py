@@ -95,7 +95,11 @@ def test_calls_in_horizon_match_expansion(export, calendar):
         o for o in recurring_ical_events.of(calendar).between(NOW, NOW + timedelta(days=30))
         if o["DTSTART"].dt >= NOW
     ]
-    calls = sum(1 for o in occurrences for a in attendees_of(o) if a.params.get("PARTSTAT") != "DECLINED")
+    # ics2conf does not ring the organizer by default, even when listed as an attendee.
+    calls = sum(
+        1 for o in occurrences for a in attendees_of(o)
+        if a.params.get("PARTSTAT") != "DECLINED" and str(a) != str(o["ORGANIZER"])
+    )
     assert export.counts["occurrences_in_horizon"] == len(occurrences)
     assert export.counts["calls_in_horizon"] == calls
 
