@@ -18,7 +18,7 @@ retry budget shared by all requests of one client:
 The loop is written here and not delegated to urllib3's ``Retry`` because
 these rules differ per method within one session, and ``Retry`` has no
 wall-clock budget and would sleep for any ``Retry-After`` it is sent.
-``EasyCronUnknownOutcome`` tells the caller to re-list the account before
+On ``EasyCronUnknownOutcome`` the caller must re-list the account before
 trying the write again, so a job is never created twice.
 
 The API key travels only in the ``X-API-Key`` header. It is never logged,
@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -49,7 +50,7 @@ from .model import (
     JobSpec,
     RemoteJob,
 )
-from .secrets import redact
+from .secrets import mask_url, redact
 
 log = logging.getLogger("ics2conf.easycron")
 
@@ -104,6 +105,12 @@ class EasyCronClient:
     ):
         if not api_key:
             raise ConfigError("The EasyCron API key is missing: set EASYCRON_API_KEY.")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(
+                f"Invalid EasyCron API URL {mask_url(base_url)!r}: use an http(s) URL such as"
+                " https://api.easycron.com/v1 in EASYCRON_API_URL."
+            )
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = (connect_timeout, read_timeout)
@@ -178,7 +185,7 @@ class EasyCronClient:
             page += 1
         # NOTE: the pages are not a snapshot. A job deleted by someone else while
         # the pages are read shifts the next page, which can hide one job from
-        # this listing; the following sync sees it again and removes any duplicate.
+        # this listing; the following sync lists it again and removes any duplicate.
         return jobs
 
     def get_job(self, job_id: int) -> RemoteJob | None:
@@ -192,8 +199,8 @@ class EasyCronClient:
     def create(self, spec: JobSpec) -> int:
         """Create a job and return its id.
 
-        Raises EasyCronUnknownOutcome when the request was sent but no clear
-        answer came back; the caller must re-list before creating it again.
+        Raises EasyCronUnknownOutcome when the request was sent but no usable
+        response arrived; the caller must re-list before creating it again.
         """
         validate_spec(spec)
         response = self._request("POST", JOBS_PATH, json=spec.to_api(), job_name=spec.name)
@@ -203,7 +210,7 @@ class EasyCronClient:
             return int(self._json(response, "POST", JOBS_PATH)["cron_job_id"])
         except (EasyCronError, KeyError, TypeError, ValueError) as exc:
             raise EasyCronUnknownOutcome(
-                f"EasyCron answered the create of job {spec.name} with HTTP {response.status_code}"
+                f"EasyCron responded to the create of job {spec.name} with HTTP {response.status_code}"
                 " but no job id, so the job may or may not exist; the account must be re-listed.",
                 status=response.status_code,
                 endpoint=f"POST {JOBS_PATH}",
@@ -397,7 +404,7 @@ class EasyCronClient:
             return response.json()
         except ValueError:
             raise EasyCronError(
-                f"EasyCron answered {method} {path} with HTTP {response.status_code} and a body"
+                f"EasyCron returned HTTP {response.status_code} for {method} {path} with a body"
                 " that is not JSON.",
                 status=response.status_code,
                 endpoint=f"{method} {path}",

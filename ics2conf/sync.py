@@ -3,8 +3,8 @@
 Ordering rule: all deletes run first, then creates and updates together.
 Deleting first frees the account's job and executions-per-day allowance
 before new jobs are added. Within a phase the actions are independent,
-because each remote job id is touched by at most one action and each job
-name is created at most once, so they run in any order.
+because ``diff`` emits at most one action per remote job id and at most one
+create per job name, so they run in any order.
 
 A write whose outcome is unknown (EasyCronUnknownOutcome: sent, no clear
 answer) is never simply repeated. After the pool drains, the account is
@@ -49,7 +49,7 @@ class JobWriter(Protocol):
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What became of one action of the plan."""
+    """The outcome of one action of the plan."""
 
     action: Action
     status: Status

@@ -41,10 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FAULT_KINDS = (
-    "status",  # answer ``status`` (500/502/503...) without processing
-    "rate_limit",  # answer 429 with a Retry-After header, without processing
+    "status",  # respond with ``status`` (500/502/503...) without processing
+    "rate_limit",  # respond 429 with a Retry-After header, without processing
     "reset",  # read the request, then reset the connection without processing
-    "commit_then_drop",  # process the request, then reset the connection instead of answering
+    "commit_then_drop",  # process the request, then reset the connection instead of responding
     "commit_then_hang",  # process the request, then wait ``seconds`` before answering
     "empty_404",  # answer a list request with 404 {"message": ...}
 )
@@ -345,10 +345,12 @@ def _validate_fields(body: Any, *, partial: bool) -> dict[str, Any]:
     """Check a create or update body the way EasyCron documents its limits; raise _ValidationError."""
     if not isinstance(body, dict):
         raise _ValidationError(400, "The request body must be a JSON object.")
+
     if not partial:
         for required in ("url", "cron_expression"):
             if not body.get(required):
                 raise _ValidationError(422, f"The {required} field is required.")
+
     limits = {"url": 1024, "cron_job_name": 100, "cron_expression": 1000, "description": 1024,
               "failure_regexp": 255, "success_regexp": 255}
     for name, limit in limits.items():
@@ -357,16 +359,19 @@ def _validate_fields(body: Any, *, partial: bool) -> dict[str, Any]:
                 raise _ValidationError(422, f"The {name} field must be a string.")
             if len(body[name]) > limit:
                 raise _ValidationError(422, f"The {name} may not be greater than {limit} characters.")
+
     if "cron_expression" in body and len(body["cron_expression"].split()) not in (5, 6):
         raise _ValidationError(422, "The cron expression is invalid.")
     if "url" in body and not body["url"].startswith(("http://", "https://")):
         raise _ValidationError(422, "The url format is invalid.")
+
     choices = {"timezone_from": (1, 2), "success_criterion": (1, 2, 3), "status": (0, 1)}
     for name, allowed in choices.items():
         if name in body and body[name] not in allowed:
             raise _ValidationError(422, f"The {name} must be one of {', '.join(map(str, allowed))}.")
     if "http_method" in body and str(body["http_method"]).upper() not in HTTP_METHODS:
         raise _ValidationError(422, "The http_method is invalid.")
+
     if body.get("timezone_from") == 2 or "timezone" in body:
         zone = body.get("timezone")
         try:

@@ -144,6 +144,12 @@ def test_missing_key_is_config_error(easycron_server):
         EasyCronClient(easycron_server.url, "")
 
 
+@pytest.mark.parametrize("url", ["api.easycron.com/v1", "ftp://api.easycron.com/v1", "https://", ""])
+def test_invalid_base_url_is_config_error(url):
+    with pytest.raises(ConfigError, match="EASYCRON_API_URL"):
+        EasyCronClient(url, "k")
+
+
 def test_invalid_field_names_job_and_api_message(easycron_server):
     bad = spec(timezone="Mars/Olympus_Mons")
     with pytest.raises(EasyCronError) as caught:

@@ -82,11 +82,13 @@ def assert_exactly_desired(server: FakeEasyCron, desired, foreign) -> None:
 @pytest.mark.parametrize(("kind", "options"), FAULTS, ids=[f"{k}-{o.get('status', '')}" for k, o in FAULTS])
 def test_single_fault_converges(account, op, kind, options):
     server, foreign = account
-    # The sync lists once, so a list fault hits that call; a write fault hits
+    # The sync lists once, so a list fault hits that call. A write fault hits
     # the second write of its kind, in the middle of the pool.
     server.inject(kind, op, skip=0 if op == "list" else 1, **options)
     plan, report = run_sync(server, TARGET)
-    assert plan.creates and plan.updates and plan.deletes
+    assert plan.creates
+    assert plan.updates
+    assert plan.deletes
     assert report.ok, [r.message for r in report.failed]
     assert server.pending_faults == []
     assert_exactly_desired(server, TARGET, foreign)

@@ -2,7 +2,7 @@
 
 The fake EasyCron server runs in its own process with a per-request latency,
 which widens the window in which a kill lands between sending a request and
-reading its answer. Each sync runs in a child process that takes the
+reading its response. Each sync runs in a child process that takes the
 namespace lock, lists, diffs and applies, exactly as the CLI does, towards a
 randomly chosen generation of the desired jobs. After each kill the test
 waits until the server has answered every request already sent (as a later
@@ -21,6 +21,8 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,7 +30,7 @@ import requests
 
 from ics2conf.easycron import EasyCronClient
 from ics2conf.lock import namespace_lock
-from ics2conf.model import parse_job_name
+from ics2conf.model import JobSpec, parse_job_name
 from ics2conf.plan import changed_fields, diff
 from ics2conf.sync import apply
 from tests.job_factory import desired_job, desired_set
@@ -52,12 +54,12 @@ def run_sync(url: str, generation: int, concurrency: int) -> None:
         apply(plan, client, concurrency=concurrency)
 
 
-@pytest.fixture
-def server_process():
-    """Start the fake server as a separate process; yield its URL."""
+@contextmanager
+def server_process(latency_ms: int) -> Iterator[str]:
+    """Run the fake server as a separate process with the given latency; yield its URL."""
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.easycron_server", "--port", "0", "--api-key", API_KEY,
-         "--latency-ms", str(LATENCY_MS)],
+         "--latency-ms", str(latency_ms)],
         cwd=REPO, stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -67,12 +69,27 @@ def server_process():
         process.wait(5)
 
 
+def seed_foreign_jobs(client: EasyCronClient) -> dict[int, dict]:
+    """Create jobs without an ics2conf name and one of another namespace; return them by id."""
+    for number in range(4):
+        client.create(JobSpec(name=f"backup {number}", url=f"https://example.com/backup/{number}",
+                              cron_expression="0 3 * * *", timezone="UTC"))
+    other = desired_job("other@example.com", namespace="team-b")
+    apply(diff([other], client.list_jobs(), "team-b"), client)
+    return {job.id: job.raw for job in client.list_jobs()}
+
+
+def count_foreign_touched(before: dict[int, dict], remote) -> int:
+    after = {job.id: job.raw for job in remote}
+    return sum(1 for job_id, raw in before.items() if after.get(job_id) != raw)
+
+
 def server_state(url: str) -> dict:
     return requests.get(f"{url}/_fake/state", headers={"X-API-Key": API_KEY}, timeout=5).json()
 
 
 def wait_until_idle(url: str) -> None:
-    """Wait until the server has answered every request it received."""
+    """Wait until the server has responded to every request it received."""
     deadline = time.monotonic() + 10
     while server_state(url)["in_flight"] and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -84,19 +101,15 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
 
 
-def test_random_kills_then_converge(server_process, tmp_path, monkeypatch):
-    url = server_process
+def test_random_kills_then_converge(tmp_path, monkeypatch):
+    with server_process(LATENCY_MS) as url:
+        _kill_loop(url, tmp_path, monkeypatch)
+
+
+def _kill_loop(url: str, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("ICS2CONF_STATE_DIR", str(tmp_path))
     client = EasyCronClient(url, API_KEY)
-
-    # Foreign jobs and another namespace's job must survive every kill untouched.
-    for number in range(4):
-        client.create(desired_job(f"x{number}@example.com").spec.__class__(
-            name=f"backup {number}", url=f"https://example.com/backup/{number}",
-            cron_expression="0 3 * * *", timezone="UTC"))
-    other = desired_job("other@example.com", namespace="team-b")
-    apply(diff([other], client.list_jobs(), "team-b"), client)
-    foreign_before = {job.id: job.raw for job in client.list_jobs()}
+    foreign_before = seed_foreign_jobs(client)
 
     rng = random.Random(SEED)
     context = _process_context()
@@ -129,8 +142,7 @@ def test_random_kills_then_converge(server_process, tmp_path, monkeypatch):
     lost = len(set(desired) - set(names))
     orphans = len(set(names) - set(desired))
     stale = sum(1 for job in remote if job.name in desired and changed_fields(desired[job.name].spec, job))
-    foreign_after = {job.id: job.raw for job in remote if job.id in foreign_before}
-    foreign_touched = sum(1 for job_id, raw in foreign_before.items() if foreign_after.get(job_id) != raw)
+    foreign_touched = count_foreign_touched(foreign_before, remote)
     print(
         f"\nkill loop: {kills} kills ({kills_after_writes} after at least one write), {completed} runs"
         f" completed; final sync: {duplicates} duplicates, {lost} lost, {orphans} orphans,"
@@ -158,3 +170,82 @@ def _ours(name: str) -> bool:
 def _writes(state: dict) -> int:
     counts = state["counts"]
     return sum(counts.get(op, 0) for op in ("create", "update", "delete"))
+
+
+# --- the same through the installed ``ics2conf sync`` command -----------------------------
+
+CLI = Path(sys.executable).with_name("ics2conf")
+SAMPLES = REPO / "samples"
+CLI_CALENDARS = (SAMPLES / "apple-calendar.ics", SAMPLES / "outlook-invite.ics")
+KOOKOO_KEY = "kill-loop-kookoo-key"
+# Each "now" puts other occurrences of the sample meetings in the horizon, so
+# consecutive runs create, update and delete jobs.
+CLI_NOWS = ("2026-01-05T08:00+05:30", "2026-01-20T08:00+05:30", "2026-02-10T08:00+05:30")
+# Every CLI run pays for interpreter start-up and calendar parsing, so the
+# default is a few kills; set ICS2CONF_CLI_KILLS=50 for a full run.
+CLI_KILLS = int(os.environ.get("ICS2CONF_CLI_KILLS", "3"))
+CLI_LATENCY_MS = 40
+
+
+def cli_environment(url: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ICS2CONF_", "EASYCRON_", "KOOKOO_"))}
+    env.update(
+        EASYCRON_API_URL=url, EASYCRON_API_KEY=API_KEY, KOOKOO_API_KEY=KOOKOO_KEY,
+        ICS2CONF_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    return env
+
+
+def cli_command(command: str, now: str, *options: str) -> list[str]:
+    return [str(CLI), command, *map(str, CLI_CALENDARS), "--directory", str(SAMPLES / "directory.csv"), "--now", now,
+            "--namespace", NAMESPACE, *options]
+
+
+def cli_sync_command(now: str, concurrency: int) -> list[str]:
+    return cli_command("sync", now, "--concurrency", str(concurrency), "--allow-mass-delete")
+
+
+@pytest.mark.skipif(not CLI.exists(), reason="the ics2conf command is not installed in this environment")
+def test_cli_random_kills_then_converge(tmp_path):
+    with server_process(CLI_LATENCY_MS) as url:
+        env = cli_environment(url, tmp_path)
+        client = EasyCronClient(url, API_KEY)
+        foreign_before = seed_foreign_jobs(client)
+        rng = random.Random(SEED)
+        kills = runs = 0
+        while kills < CLI_KILLS and runs < 4 * CLI_KILLS:
+            runs += 1
+            lists_before = server_state(url)["counts"].get("list", 0)
+            process = subprocess.Popen(
+                cli_sync_command(rng.choice(CLI_NOWS), rng.choice((1, 4))), cwd=tmp_path, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            # Start-up and parsing take most of a run: kill only once it has listed the account.
+            while process.poll() is None and server_state(url)["counts"].get("list", 0) == lists_before:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.3))
+            if process.poll() is None:
+                process.kill()
+                kills += 1
+            process.wait()
+            wait_until_idle(url)
+
+        final = subprocess.run(cli_sync_command(CLI_NOWS[-1], 4), cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=120)
+        check = subprocess.run(cli_command("plan", CLI_NOWS[-1], "--detailed-exitcode"), cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=120)
+        remote = client.list_jobs()
+        names = Counter(job.name for job in remote if _ours(job.name))
+        duplicates = sum(n - 1 for n in names.values())
+        foreign_touched = count_foreign_touched(foreign_before, remote)
+        print(f"\nCLI kill loop: {kills} kills in {runs} runs; final sync: {duplicates} duplicates,"
+              f" {foreign_touched} foreign touched; plan afterwards exit code {check.returncode}")
+
+    assert kills >= CLI_KILLS
+    assert final.returncode == 0, final.stderr
+    assert check.returncode == 0, check.stdout  # 0: no changes pending, so nothing lost or orphaned
+    assert duplicates == 0
+    assert foreign_touched == 0
+    for output in (final.stdout, final.stderr, check.stdout, check.stderr):
+        assert API_KEY not in output
+        assert KOOKOO_KEY not in output
