@@ -47,6 +47,7 @@ EXIT_CHANGES = 2
 Paths = Annotated[
     list[str],
     typer.Argument(
+        metavar="PATH",
         help="Calendar files (.ics), folders searched recursively for *.ics, https:// or"
         " webcal:// feed URLs, or - for standard input.",
         show_default=False,

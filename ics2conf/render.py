@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -21,6 +21,9 @@ from ics2conf.model import Create, Delete, DesiredJob, Plan, Problem, RemoteJob,
 
 FORMAT_VERSION = 1
 IST = ZoneInfo("Asia/Kolkata")
+# Year-bounded expressions end at the last year EasyCron's year field accepts, so a schedule
+# exact through this year needs no reminder to sync again.
+FAR_FUTURE_YEAR = 2099
 
 _CONFERENCE = re.compile(r"<conference[^>]*>([^<]*)</conference>")
 
@@ -213,7 +216,7 @@ def meeting_dict(meeting: Any) -> dict[str, Any]:
         "zone": event.zone,
         "room": meeting.room,
         "exact_until": iso(meeting.exact_until),
-        "exact_forever": meeting.exact_until is None and schedule is not None,
+        "exact_forever": schedule is not None and last_exact_year(meeting) is None,
         "occurrences": [
             {"start": iso(in_zone(start, event.zone)), "start_ist": iso(start.astimezone(IST))}
             for start in meeting.occurrences
@@ -240,6 +243,14 @@ def meeting_dict(meeting: Any) -> dict[str, Any]:
         "warnings": problem_dicts(problems, "warning"),
         "errors": problem_dicts(problems, "error"),
     }
+
+
+def last_exact_year(meeting: Any) -> int | None:
+    """Return the last year a meeting's jobs stay exact without a sync; None when practically forever."""
+    if meeting.exact_until is None:
+        return None
+    year = (in_zone(meeting.exact_until, meeting.event.zone) - timedelta(minutes=1)).year
+    return None if year >= FAR_FUTURE_YEAR else year
 
 
 def sorted_meetings(meetings: Sequence[Any]) -> list[Any]:

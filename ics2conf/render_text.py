@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.console import Console
@@ -22,6 +22,7 @@ from ics2conf.render import (
     describe_schedule,
     field_changes,
     in_zone,
+    last_exact_year,
     sorted_meetings,
     url_phone,
     url_room,
@@ -53,6 +54,9 @@ def exactness_line(meeting: Any) -> Text:
         return Text("no calls scheduled", style="dim")
     if meeting.exact_until is None:
         return Text("exact with no further sync", style="dim")
+    if last_exact_year(meeting) is None:
+        last_year = (in_zone(meeting.exact_until, meeting.event.zone) - timedelta(minutes=1)).year
+        return Text(f"exact with no further sync (through {last_year})", style="dim")
     until = format_date(meeting.exact_until, meeting.event.zone)
     return Text(f"exact until {until}: run sync again before then", style="yellow")
 
@@ -199,19 +203,21 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
         console.print(Text(f"  from {event.source}", style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
         occurrences = list(meeting.occurrences)
-        console.print(f"  occurrences in the window: {len(occurrences)}")
+        console.print(f"  occurrences in the window ({len(occurrences)}):")
         for start in occurrences:
             console.print(f"    {format_moment(start, event.zone)}")
         calls = list(getattr(meeting, "calls", None) or ())
         if calls != occurrences:
-            console.print(f"  call times: {len(calls)}")
+            # Lead time or the quiet hours moved or removed calls: list when phones ring.
+            note = "" if calls else " every call was dropped, see the warnings below"
+            console.print(f"  call times ({len(calls)}):{note}")
             for moment in calls:
                 console.print(f"    {format_moment(moment, event.zone)}")
-        console.print(f"  calls: {len(meeting.callees)}")
+        console.print(f"  attendees called ({len(meeting.callees)}):")
         for callee in meeting.callees:
             console.print(Text(f"    {_attendee(callee)} -> {callee.phone}"))
         if meeting.skipped:
-            console.print(f"  skipped: {len(meeting.skipped)}")
+            console.print(f"  attendees skipped ({len(meeting.skipped)}):")
             for skipped in meeting.skipped:
                 who = attendee_label(skipped.name, skipped.address)
                 console.print(Text(f"    {who}: {skipped.reason}"))
@@ -220,7 +226,7 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
         for extra in getattr(meeting, "redial_schedules", None) or ():
             parts.extend(extra.parts)
         if parts:
-            console.print(f"  schedule: {len(parts)} expression{'s' if len(parts) != 1 else ''} per callee")
+            console.print(f"  schedule ({len(parts)} expression{'s' if len(parts) != 1 else ''} per attendee):")
             for part in parts:
                 console.print(Text(f"    {part.cron_expression}  ({describe_schedule(part.cron_expression)}, {part.timezone})"))
         for problem in getattr(meeting, "problems", None) or ():
