@@ -13,7 +13,7 @@ from __future__ import annotations
 from .directory import Directory
 from .errors import PhoneNumberError
 from .model import Address, Callee, Event, Problem, SkippedAttendee
-from .phones import to_kookoo
+from .phones import InternationalNumberError, to_kookoo
 
 
 def resolve_callees(
@@ -70,7 +70,11 @@ def resolve_callees(
                     address.value,
                 )
             )
-            skipped.append(SkippedAttendee(address.value, address.name, f"invalid phone number {raw!r}"))
+            if isinstance(error, InternationalNumberError):
+                reason = f"number {raw!r} is outside India and international calls are not allowed"
+            else:
+                reason = f"invalid phone number {raw!r}"
+            skipped.append(SkippedAttendee(address.value, address.name, reason))
             continue
 
         key = address.email or "tel:" + e164

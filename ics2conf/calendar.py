@@ -53,6 +53,7 @@ class _Version:
     source: str
     block: int  # index of the VCALENDAR block it came from
     order: int
+    calendar_zone: str | None = None  # X-WR-TIMEZONE of its calendar
 
     @property
     def rank(self) -> tuple:
@@ -81,7 +82,7 @@ def load_events(
     versions: dict[str, list[_Version]] = {}
     order = 0
     for block_index, block in enumerate(read.calendars):
-        for version in _read_block(block.text, block.source, block_index, load.problems):
+        for version in _read_block(block.text, block.source, block_index, default_timezone, load.problems):
             version.order = order
             order += 1
             versions.setdefault(version.uid, []).append(version)
@@ -98,20 +99,25 @@ def load_events(
 
 
 def _describe(error: Exception) -> str:
-    text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:300]
+    return _first_line(str(error)) or type(error).__name__
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
 
 
 # --- reading versions -----------------------------------------------------
 
 
-def _read_block(text: str, source: str, block_index: int, problems: list[Problem]) -> list[_Version]:
-    timezones.reset_vtimezone_cache()
+def _read_block(
+    text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
+) -> list[_Version]:
     try:
+        timezones.register_vtimezones(text, default_timezone=default_timezone)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             calendars = icalendar.Calendar.from_ical(text, multiple=True)
-            calendars = [timezones.apply_x_wr_timezone(c) for c in calendars]
     except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
         problems.append(Problem("error", f"cannot parse {source}: {_describe(error)}", source))
         return []
@@ -119,14 +125,37 @@ def _read_block(text: str, source: str, block_index: int, problems: list[Problem
     found: list[_Version] = []
     for calendar in calendars:
         method = str(calendar.get("METHOD", "")).strip().upper()
+        calendar_zone = _calendar_zone(calendar, source, problems)
         for index, component in enumerate(calendar.walk("VEVENT")):
             try:
-                found.append(_read_version(component, method, source, block_index, index, problems))
+                version = _read_version(component, method, source, block_index, index, problems)
+                version.calendar_zone = calendar_zone
+                found.append(version)
             except Exception as error:  # noqa: BLE001
                 problems.append(
                     Problem("error", f"cannot read event #{index + 1} in {source}: {_describe(error)}", source)
                 )
     return found
+
+
+def _calendar_zone(calendar: icalendar.Calendar, source: str, problems: list[Problem]) -> str | None:
+    """Return the calendar's X-WR-TIMEZONE (Google, Apple) when it names an IANA zone."""
+    value = str(calendar.get("X-WR-TIMEZONE", "")).strip()
+    if not value:
+        return None
+    try:
+        timezones.zone_info(value)
+    except timezones.UnknownTimezoneError:
+        problems.append(
+            Problem(
+                "warning",
+                f"{source}: unknown X-WR-TIMEZONE {value!r} ignored; times in UTC stay in UTC and floating"
+                " times use the default time zone",
+                source,
+            )
+        )
+        return None
+    return value
 
 
 def _read_version(
@@ -144,6 +173,17 @@ def _read_version(
                 "warning",
                 f"event #{index + 1} in {source} has no UID; using {uid}, which changes when the file"
                 " is renamed or the event edited",
+                source,
+                uid,
+            )
+        )
+    for name, message in getattr(component, "errors", []):
+        # icalendar drops a line it cannot parse and records why.
+        what = f"property {name}" if name else "a line"
+        problems.append(
+            Problem(
+                "warning",
+                f"event {uid} in {source}: ignored {what} that cannot be parsed ({_first_line(message)})",
                 source,
                 uid,
             )
@@ -245,22 +285,53 @@ def _resolve_uid(
                 )
                 return
 
-    event = _build_event(uid, summary, newest, overrides, default_timezone, default_zone, load)
+    for version in overrides:
+        if version.cancelled and "STATUS" not in version.component:
+            # A METHOD:CANCEL message for one occurrence need not carry STATUS.
+            version.component["STATUS"] = "CANCELLED"
+
+    main = newest or min(overrides, key=lambda v: _start_sort_key(v.component))
+    master_component = newest.component if newest else None
+    override_components = [v.component for v in overrides]
+    calendar_zone = main.calendar_zone
+    if calendar_zone and master_component is not None and _is_recurring(master_component):
+        # Google writes a series in UTC and means the calendar's zone: the
+        # series must keep its local time across DST changes.
+        master_component, override_components = timezones.apply_x_wr_timezone(
+            calendar_zone, master_component, override_components
+        )
+
+    local_zone_name = calendar_zone or default_timezone
+    event = _build_event(
+        uid,
+        summary,
+        main,
+        master_component,
+        override_components,
+        local_zone_name,
+        timezones.zone_info(local_zone_name) if calendar_zone else default_zone,
+        load,
+    )
     if event is not None:
         load.events.append(event)
+
+
+def _is_recurring(component: icalendar.Event) -> bool:
+    return "RRULE" in component or "RDATE" in component
 
 
 def _build_event(
     uid: str,
     summary: str,
-    master: _Version | None,
-    overrides: list[_Version],
-    default_timezone: str,
-    default_zone,
+    main: _Version,
+    master: icalendar.Event | None,
+    overrides: list[icalendar.Event],
+    local_zone_name: str,
+    local_zone,
     load: CalendarLoad,
 ) -> Event | None:
-    main = master or min(overrides, key=lambda v: _start_sort_key(v.component))
-    component = main.component
+    """Build the Event; ``local_zone`` reads floating and all-day times."""
+    component = master if master is not None else main.component
     if "DTSTART" not in component:
         load.problems.append(
             Problem("error", f"event {uid} in {main.source} has no DTSTART; it cannot be scheduled", main.source, uid)
@@ -271,12 +342,14 @@ def _build_event(
     all_day = not isinstance(start_value, datetime)
     floating = not all_day and start_value.tzinfo is None
     if all_day or floating:
-        zone = timezones.canonical_zone(default_timezone)
+        zone = timezones.canonical_zone(local_zone_name)
     else:
         tzid = component["DTSTART"].params.get("TZID")
-        zone = timezones.iana_name(start_value.tzinfo, tzid=tzid, default_timezone=default_timezone)
+        zone = timezones.iana_name(start_value.tzinfo, tzid=tzid, default_timezone=local_zone_name)
+        if zone == timezones.UTC_ZONE and main.calendar_zone:
+            zone = timezones.canonical_zone(main.calendar_zone)
         zone = zone or timezones.UTC_ZONE
-    start = timezones.as_aware(start_value, default_zone)
+    start = timezones.as_aware(start_value, local_zone)
 
     rrule = None
     rrules = component.get("RRULE") if master is not None else None
@@ -285,17 +358,12 @@ def _build_event(
     elif rrules is not None:
         rrule = rrules.to_ical().decode()
 
-    for version in overrides:
-        if version.cancelled and "STATUS" not in version.component:
-            # A METHOD:CANCEL message for one occurrence need not carry STATUS.
-            version.component["STATUS"] = "CANCELLED"
-
     has_exceptions = bool(overrides) or "EXDATE" in component or "RDATE" in component
     has_exceptions = has_exceptions or isinstance(rrules, list) and len(rrules) > 1
     index = OccurrenceIndex(
-        master=component if master is not None else None,
-        overrides=[v.component for v in overrides],
-        default_zone=default_zone,
+        master=master,
+        overrides=overrides,
+        default_zone=local_zone,
         output_zone=timezones.zone_info(zone),
     )
     return Event(

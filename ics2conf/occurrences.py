@@ -66,15 +66,25 @@ class OccurrenceIndex:
             self._simple = sorted({t.astimezone(self._output_zone) for t in starts})
             return
 
+        _include_until_date(master)
         self._first = min([self._start_of(master)] + [self._start_of(c) for c in self._overrides])
         self._last = self._series_end(master)
 
-        calendar = icalendar.Calendar()
-        calendar.add_component(master)
-        for component in self._overrides:
-            calendar.add_component(component)
-        # Built here, not on first use, so a bad rule is reported while loading.
-        self._query = recurring_ical_events.of(calendar)
+        # Building the query costs about a millisecond; an export holds
+        # thousands of series that ended years ago and are never expanded, so
+        # only series still running by the clock build it now, where a bad
+        # rule surfaces while loading.
+        if self._last is None or self._last > datetime.now(UTC):
+            self._build_query()
+
+    def _build_query(self):
+        if self._query is None:
+            calendar = icalendar.Calendar()
+            calendar.add_component(self._master)
+            for component in self._overrides:
+                calendar.add_component(component)
+            self._query = recurring_ical_events.of(calendar)
+        return self._query
 
     def _start_of(self, component: icalendar.Event) -> datetime:
         return as_aware(component.decoded("DTSTART"), self._default_zone)
@@ -167,7 +177,7 @@ class OccurrenceIndex:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                components = self._query.between(query_start, query_end)
+                components = self._build_query().between(query_start, query_end)
         except Exception as error:  # noqa: BLE001 - recurring-ical-events raises several types
             uid = str(self._master.get("UID", ""))
             raise CalendarError(
@@ -187,6 +197,24 @@ class OccurrenceIndex:
     def _is_local(self) -> bool:
         start = self._master.decoded("DTSTART")
         return not isinstance(start, datetime) or start.tzinfo is None
+
+
+def _include_until_date(master: icalendar.Event) -> None:
+    """Make a date UNTIL of a timed series include that whole day.
+
+    RFC 5545 (3.3.10) requires UNTIL to have DTSTART's value type but some
+    writers put a date under a timed DTSTART. The rule also says UNTIL bounds
+    the recurrence "in an inclusive manner", so the date's last second is
+    used, in DTSTART's zone, instead of its first.
+    """
+    start = master.decoded("DTSTART")
+    if not isinstance(start, datetime):
+        return
+    for rule in _as_list(master.get("RRULE")):
+        until = _as_list(rule.get("UNTIL"))
+        if until and not isinstance(until[0], datetime):
+            day = until[0]
+            rule["UNTIL"] = [datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=start.tzinfo)]
 
 
 def _is_cancelled(component: icalendar.Event) -> bool:

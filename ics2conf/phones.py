@@ -18,6 +18,11 @@ from .errors import PhoneNumberError
 
 KOOKOO_REGION = "IN"
 
+
+class InternationalNumberError(PhoneNumberError):
+    """A valid number outside India, rejected because international calls are not allowed."""
+
+
 # RFC 3966 tel: URIs may carry parameters (";ext=12", ";phone-context=...")
 # and visual separators; the separators are stripped by phonenumbers.
 _TEL_PARAMS = re.compile(r";(?!ext=)[^;]*", re.IGNORECASE)
@@ -58,7 +63,7 @@ def to_kookoo(raw: str, *, default_region: str = "IN", allow_international: bool
         return re.sub(r"\D", "", national), e164
 
     if not allow_international:
-        raise PhoneNumberError(
+        raise InternationalNumberError(
             f"phone number {raw!r} ({e164}) is outside India; KooKoo documents Indian numbers only."
             " Pass --allow-international if your account can dial it",
             value=raw,

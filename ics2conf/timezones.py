@@ -11,6 +11,7 @@ nothing resolves, and Google's ``X-WR-TIMEZONE``.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -22,16 +23,9 @@ import x_wr_timezone
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
-UTC_ZONE = "UTC"
+from .vtimezone import DefinedZone, fixed_offset_table, matching_zone, offset_table
 
-# Offsets of a custom zone are compared with IANA zones at these instants:
-# the 1st and 15th of every month at 12:00 UTC. Transitions found between two
-# samples are then located to the minute and compared too.
-_SAMPLE_YEARS = range(2020, 2046)
-_SAMPLES = tuple(
-    datetime(year, month, day, 12, tzinfo=UTC) for year in _SAMPLE_YEARS for month in range(1, 13) for day in (1, 15)
-)
-_PREFILTER = (datetime(2030, 1, 15, 12, tzinfo=UTC), datetime(2030, 7, 15, 12, tzinfo=UTC))
+UTC_ZONE = "UTC"
 
 
 class UnknownTimezoneError(ValueError):
@@ -116,100 +110,95 @@ def _is_zone_name(name: str) -> bool:
 def iana_name(tz: tzinfo | None, *, tzid: str | None = None, default_timezone: str = "Asia/Kolkata") -> str | None:
     """Return the IANA zone name jobs should use for values in ``tz``, or None when none matches.
 
-    A ZoneInfo keeps its own key. Any other tzinfo (a VTIMEZONE definition,
-    a fixed offset) maps to the first IANA zone whose offsets agree with it
-    at every sample from 2020 to 2045 and at each of its transitions; names
-    the TZID suggests are tried first, then ``default_timezone``.
+    A ZoneInfo keeps its own key; ``register_vtimezones`` has already
+    replaced every VTIMEZONE that equals an IANA zone by that zone. A fixed
+    offset maps to the first IANA zone that always has it, trying the zones
+    the TZID suggests first, then ``default_timezone``.
     """
     if tz is None:
         return None
     if isinstance(tz, ZoneInfo):
         return canonical_zone(tz.key)
-    if tz is UTC or tz == UTC:
+    if tz is UTC:
         return UTC_ZONE
-    return _match_custom_zone(_OffsetProbe(tz), tuple(zone_name_hints(tzid)), default_timezone)
+    if isinstance(tz, DefinedZone):
+        return None
+    offsets = {tz.utcoffset(t.replace(tzinfo=None)) for t in _FIXED_PROBES}
+    if len(offsets) != 1 or None in offsets:
+        return None
+    name = matching_zone(fixed_offset_table(offsets.pop()), _candidates(zone_name_hints(tzid), default_timezone))
+    return canonical_zone(name) if name else None
 
 
-class _OffsetProbe:
-    """A tzinfo with a cached offset signature; hashable by identity for the match cache."""
-
-    def __init__(self, tz: tzinfo):
-        self.tz = tz
-
-    def offset_at(self, instant: datetime) -> timedelta | None:
-        try:
-            return instant.astimezone(self.tz).utcoffset()
-        except (ValueError, OverflowError, TypeError):
-            return None
-
-    @functools.cached_property
-    def signature(self) -> tuple[timedelta | None, ...]:
-        return tuple(self.offset_at(t) for t in _SAMPLES)
-
-    @functools.cached_property
-    def transitions(self) -> tuple[datetime, ...]:
-        return _transitions(self.offset_at, self.signature)
+# A tzinfo with the same offset at these instants is treated as a fixed offset.
+_FIXED_PROBES = (datetime(2027, 1, 15, 12, tzinfo=UTC), datetime(2027, 7, 15, 12, tzinfo=UTC))
 
 
-def _transitions(offset_at, signature) -> tuple[datetime, ...]:
-    """Locate, to the minute, each offset change between consecutive samples."""
-    found = []
-    for index in range(1, len(_SAMPLES)):
-        if signature[index] == signature[index - 1]:
-            continue
-        low, high = _SAMPLES[index - 1], _SAMPLES[index]
-        before = signature[index - 1]
-        while high - low > timedelta(minutes=1):
-            middle = low + (high - low) / 2
-            middle = middle.replace(second=0, microsecond=0)
-            if middle <= low:
-                break
-            if offset_at(middle) == before:
-                low = middle
-            else:
-                high = middle
-        found.append(high)
-    return tuple(found)
-
-
-_match_cache: dict[tuple[int, tuple[str, ...], str], str | None] = {}
-
-
-def _match_custom_zone(probe: _OffsetProbe, hints: tuple[str, ...], default_timezone: str) -> str | None:
-    key = (id(probe.tz), hints, default_timezone)
-    if key in _match_cache:
-        return _match_cache[key]
-    result = None
-    signature = probe.signature
-    if all(offset is not None for offset in signature):
-        for name in _candidates(hints, default_timezone):
-            zone = ZoneInfo(name)
-            if any(probe.offset_at(t) != t.astimezone(zone).utcoffset() for t in _PREFILTER):
-                continue
-            if tuple(t.astimezone(zone).utcoffset() for t in _SAMPLES) != signature:
-                continue
-            if _same_transitions(probe, zone):
-                result = canonical_zone(name)
-                break
-    # The tzinfo object lives as long as icalendar's cache, so its id is stable.
-    _match_cache[key] = result
-    return result
-
-
-def _same_transitions(probe: _OffsetProbe, zone: ZoneInfo) -> bool:
-    for instant in probe.transitions:
-        for moment in (instant - timedelta(minutes=1), instant):
-            if probe.offset_at(moment) != moment.astimezone(zone).utcoffset():
-                return False
-    return True
+# Zones tried before the alphabetical list, so a custom CET definition maps
+# to Europe/Berlin rather than Africa/Ceuta: the zones Windows names stand for
+# (one main zone per Windows zone, in the CLDR table icalendar ships).
+@functools.cache
+def _preferred_zones() -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            set(WINDOWS_TO_OLSON.values()),
+            key=lambda name: (not name.startswith(("Europe/", "Asia/", "America/")), name),
+        )
+    )
 
 
 def _candidates(hints: Iterable[str], default_timezone: str) -> Iterable[str]:
     seen: set[str] = set()
-    for name in (*hints, default_timezone, UTC_ZONE, *_canonical_zone_names()):
+    for name in (*hints, default_timezone, UTC_ZONE, *_preferred_zones(), *_canonical_zone_names()):
         if name not in seen and _is_zone_name(name):
             seen.add(name)
             yield name
+
+
+# --- VTIMEZONE definitions ------------------------------------------------
+
+_VTIMEZONE_BLOCK = re.compile(r"^BEGIN:VTIMEZONE\r\n.*?^END:VTIMEZONE\r\n", re.MULTILINE | re.DOTALL | re.IGNORECASE)
+_TZID_LINE = re.compile(r"^TZID[^:\r\n]*:([^\r\n]*)", re.MULTILINE | re.IGNORECASE)
+
+
+def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") -> None:
+    """Resolve the VTIMEZONEs of one calendar text before icalendar parses it.
+
+    icalendar keeps one VTIMEZONE per TZID for the whole process, so the
+    definitions of earlier files are forgotten first. Each definition whose
+    TZID is no IANA name is then registered as the IANA zone it equals, or
+    else as a DefinedZone following its own rules, so every value using it
+    gets a fast, correct tzinfo.
+    """
+    cache = _icalendar_zone_cache()
+    if cache is None:
+        return
+    cache.clear()
+    for match in _VTIMEZONE_BLOCK.finditer(text):
+        written = _TZID_LINE.search(match.group(0))
+        if written is None or _is_zone_name(tzp.clean_timezone_id(written.group(1).strip())):
+            # icalendar uses the IANA zone of a known name and ignores the definition.
+            continue
+        try:
+            component = icalendar.Timezone.from_ical(match.group(0))
+            tzid = str(component["TZID"])
+            table = offset_table(component)
+        except Exception:  # noqa: BLE001 - a broken definition is icalendar's to report
+            continue
+        if table is None:
+            continue
+        # Parsing the definition above cached icalendar's own zone under the
+        # same key; this replaces it.
+        name = matching_zone(table, _candidates(zone_name_hints(tzid), default_timezone))
+        cache[tzp.clean_timezone_id(tzid)] = ZoneInfo(name) if name else DefinedZone(tzid, table)
+
+
+def _icalendar_zone_cache() -> dict | None:
+    # NOTE: icalendar 7 has no public way to register a zone under a TZID;
+    # this is its private cache. Without it icalendar's own dateutil zones
+    # are used: correct, but slow and mapped to UTC for jobs.
+    cache = getattr(tzp, "_TZP__tz_cache", None)
+    return cache if isinstance(cache, dict) else None
 
 
 # --- reading values -------------------------------------------------------
@@ -244,33 +233,26 @@ def _datetimes_of(value) -> list:
     return []
 
 
-def apply_x_wr_timezone(calendar: icalendar.Calendar) -> icalendar.Calendar:
-    """Return the calendar with Google's X-WR-TIMEZONE applied to its UTC times.
+def apply_x_wr_timezone(
+    zone_name: str, master: icalendar.Event, overrides: list[icalendar.Event]
+) -> tuple[icalendar.Event, list[icalendar.Event]]:
+    """Return copies of a series' components with a calendar's X-WR-TIMEZONE applied.
 
-    Google writes events in UTC and the calendar's zone in X-WR-TIMEZONE;
-    a weekly meeting must repeat at the same local time across DST changes,
-    which the ``x-wr-timezone`` package restores.
+    Google writes events in UTC and the calendar's zone in X-WR-TIMEZONE; a
+    weekly meeting must repeat at the same local time across DST changes,
+    which the ``x-wr-timezone`` package restores by moving UTC and floating
+    values into the zone. Only series need it: a single event's instant is
+    the same either way.
     """
-    if "X-WR-TIMEZONE" not in calendar:
-        return calendar
+    calendar = icalendar.Calendar()
+    calendar.add("X-WR-TIMEZONE", zone_name)
+    calendar.add_component(master)
+    for component in overrides:
+        calendar.add_component(component)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return x_wr_timezone.to_standard(calendar)
-
-
-def reset_vtimezone_cache() -> None:
-    """Forget VTIMEZONE definitions icalendar cached from previously parsed files.
-
-    icalendar caches a VTIMEZONE by TZID for the whole process and keeps the
-    first definition it sees, so two files defining the same custom TZID
-    differently would otherwise share the first file's rules.
-    """
-    # NOTE: relies on icalendar 7's private cache attribute; without it the
-    # first definition of a TZID wins for the rest of the process.
-    cache = getattr(tzp, "_TZP__tz_cache", None)
-    if isinstance(cache, dict):
-        cache.clear()
-        _match_cache.clear()
+        converted = x_wr_timezone.to_standard(calendar).walk("VEVENT")
+    return converted[0], converted[1:]
 
 
 def as_aware(value: date | datetime, default_zone: tzinfo) -> datetime:

@@ -1,0 +1,234 @@
+"""Version resolution, cancellations, overrides, EXDATE and occurrence expansion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ics2conf.calendar import load_events
+
+DATA = Path(__file__).parent / "data"
+WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+
+
+def utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+
+
+def load(*files: str, **kwargs):
+    return load_events([str(DATA / f) for f in files], **kwargs)
+
+
+def events_by_uid(result) -> dict:
+    return {e.uid: e for e in result.events}
+
+
+@pytest.mark.parametrize(
+    "files",
+    [("version_seq1.ics", "version_seq2.ics"), ("version_seq2.ics", "version_seq1.ics")],
+    ids=["old-first", "new-first"],
+)
+def test_highest_sequence_wins_in_any_order(files):
+    event = events_by_uid(load(*files))["versioned@example.com"]
+    assert event.summary == "Budget review (moved)"
+    assert event.sequence == 2
+    assert event.occurrences(*WINDOW) == [utc("2027-01-12T09:30Z")]
+
+
+def test_equal_sequence_latest_dtstamp_wins():
+    for files in (("version_seq1.ics", "version_seq2.ics"), ("version_seq2.ics", "version_seq1.ics")):
+        event = events_by_uid(load(*files))["same-sequence@example.com"]
+        assert event.summary == "Newer stamp"
+        assert event.occurrences(*WINDOW) == [utc("2027-01-13T04:30Z")]
+
+
+def test_method_cancel_removes_meeting():
+    result = load("version_seq1.ics", "version_seq2.ics", "cancel_method.ics")
+    assert "versioned@example.com" not in events_by_uid(result)
+    assert [c[0] for c in result.cancelled] == ["versioned@example.com"]
+    assert result.cancelled[0][2].endswith("cancel_method.ics")
+
+
+def test_older_cancel_does_not_remove_newer_request(tmp_path):
+    newer = (DATA / "version_seq2.ics").read_text().replace("SEQUENCE:2", "SEQUENCE:4")
+    (tmp_path / "newer.ics").write_text(newer)
+    result = load_events([str(DATA / "cancel_method.ics"), str(tmp_path / "newer.ics")])
+    assert "versioned@example.com" in events_by_uid(result)
+    assert result.cancelled == []
+
+
+def test_status_cancelled_removes_meeting():
+    result = load("status_cancelled.ics")
+    assert result.events == []
+    assert result.cancelled == [
+        ("status-cancelled@example.com", "Offsite", str(DATA / "status_cancelled.ics"))
+    ]
+
+
+def test_overrides_move_cancel_and_this_and_future():
+    event = events_by_uid(load("overrides.ics"))["overrides@example.com"]
+    assert event.rrule == "FREQ=DAILY;COUNT=6"
+    assert event.has_exceptions
+    assert event.occurrences(*WINDOW) == [
+        utc("2027-02-01T04:00Z"),  # 09:30 IST as planned
+        utc("2027-02-02T09:00Z"),  # moved to 14:30 IST
+        # 2027-02-03 cancelled by STATUS:CANCELLED
+        utc("2027-02-04T04:00Z"),
+        utc("2027-02-05T05:30Z"),  # RANGE=THISANDFUTURE: 11:00 IST from here on
+        utc("2027-02-06T05:30Z"),
+    ]
+
+
+def test_moved_occurrence_found_only_at_new_time():
+    event = events_by_uid(load("overrides.ics"))["overrides@example.com"]
+    assert event.occurrences(utc("2027-02-02T03:00Z"), utc("2027-02-02T05:00Z")) == []
+    assert event.occurrences(utc("2027-02-02T08:00Z"), utc("2027-02-02T10:00Z")) == [utc("2027-02-02T09:00Z")]
+
+
+def test_method_cancel_with_recurrence_id_removes_one_occurrence():
+    result = load("overrides.ics", "cancel_one_occurrence.ics")
+    event = events_by_uid(result)["overrides@example.com"]
+    assert utc("2027-02-04T04:00Z") not in event.occurrences(*WINDOW)
+    assert len(event.occurrences(*WINDOW)) == 4
+    assert result.cancelled == []
+
+
+def test_this_and_future_cancellation(tmp_path):
+    path = tmp_path / "future.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:future@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART;TZID=Asia/Kolkata:20270301T100000\r\nRRULE:FREQ=DAILY;COUNT=5\r\n"
+        "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:future@example.com\r\nDTSTAMP:20261202T090000Z\r\nSEQUENCE:1\r\n"
+        "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Kolkata:20270303T100000\r\n"
+        "DTSTART;TZID=Asia/Kolkata:20270303T100000\r\nSTATUS:CANCELLED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    event = events_by_uid(load_events([str(path)]))["future@example.com"]
+    assert event.occurrences(*WINDOW) == [utc("2027-03-01T04:30Z"), utc("2027-03-02T04:30Z")]
+
+
+def test_newer_series_drops_older_override(tmp_path):
+    override = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:series@example.com\r\n"
+        "DTSTAMP:20261202T090000Z\r\nSEQUENCE:1\r\nRECURRENCE-ID;TZID=Asia/Kolkata:20270302T100000\r\n"
+        "DTSTART;TZID=Asia/Kolkata:20270302T170000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    series = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:series@example.com\r\n"
+        "DTSTAMP:20261203T090000Z\r\nSEQUENCE:{seq}\r\nDTSTART;TZID=Asia/Kolkata:20270301T100000\r\n"
+        "RRULE:FREQ=DAILY;COUNT=3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    (tmp_path / "override.ics").write_text(override)
+    (tmp_path / "series0.ics").write_text(series.format(seq=0))
+    (tmp_path / "series2.ics").write_text(series.format(seq=2))
+
+    kept = events_by_uid(load_events([str(tmp_path / "series0.ics"), str(tmp_path / "override.ics")]))
+    assert kept["series@example.com"].occurrences(*WINDOW)[1] == utc("2027-03-02T11:30Z")
+
+    replaced = events_by_uid(load_events([str(tmp_path / "override.ics"), str(tmp_path / "series2.ics")]))
+    assert replaced["series@example.com"].occurrences(*WINDOW)[1] == utc("2027-03-02T04:30Z")
+
+
+def test_exdate_in_every_form():
+    event = events_by_uid(load("exdate_forms.ics"))["exdate-forms@example.com"]
+    assert event.has_exceptions
+    # 03-02 (TZID), 03-03 (UTC), 03-04 (DATE), 03-06 and 03-07 (list) are excluded.
+    assert event.occurrences(*WINDOW) == [
+        utc("2027-03-01T04:30Z"),
+        utc("2027-03-05T04:30Z"),
+        utc("2027-03-08T04:30Z"),
+    ]
+
+
+def test_all_day_event_is_marked():
+    event = events_by_uid(load("floating_and_utc.ics"))["all-day@example.com"]
+    assert event.all_day
+    assert event.occurrences(*WINDOW) == [utc("2027-01-25T18:30Z")]  # midnight IST
+
+
+def test_attendees_and_organizer_are_read():
+    event = events_by_uid(load("outlook_windows_zone.ics"))[
+        "040000008200E00074C5B7101A82E00800000000-outlook-ist@example.com"
+    ]
+    assert event.organizer.name == "Rao, Priya"
+    assert event.organizer.email == "priya.rao@example.com"
+    assert [a.name for a in event.attendees] == ["Iyer, Anand", "Meera Nair", "Board Room"]
+    assert event.attendees[2].cutype == "ROOM"
+    assert event.attendees[1].tel == "+91-98765-43210"
+
+
+def test_event_without_uid_gets_stable_substitute(tmp_path):
+    path = tmp_path / "no_uid.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nDTSTAMP:20261201T090000Z\r\n"
+        "SUMMARY:No UID\r\nDTSTART;TZID=Asia/Kolkata:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    first = load_events([str(path)])
+    second = load_events([str(path)])
+    assert first.events[0].uid == second.events[0].uid
+    assert first.events[0].uid.startswith("no-uid-")
+    assert any("has no UID" in p.message for p in first.problems)
+
+
+def test_event_without_dtstart_is_error(tmp_path):
+    path = tmp_path / "no_start.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:no-start@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nSUMMARY:No start\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    assert result.events == []
+    assert result.problems[0].level == "error"
+    assert result.problems[0].uid == "no-start@example.com"
+    assert "DTSTART" in result.problems[0].message
+
+
+def test_unparsable_line_is_warning_naming_uid():
+    result = load("attendees.ics")
+    warnings = [p for p in result.problems if p.uid == "attendees@example.com"]
+    assert len(warnings) == 1
+    assert "Broken" in warnings[0].message
+
+
+def test_occurrences_repeated_windows_agree():
+    event = events_by_uid(load("overrides.ics"))["overrides@example.com"]
+    whole = event.occurrences(*WINDOW)
+    parts = []
+    edges = [WINDOW[0], utc("2027-02-02T09:00Z"), utc("2027-02-05T05:30Z"), WINDOW[1]]
+    for start, end in zip(edges, edges[1:]):
+        parts += event.occurrences(start, end)
+    assert parts == whole
+    assert event.occurrences(*WINDOW) == whole
+
+
+def test_years_after_until_need_no_expansion():
+    event = events_by_uid(load("outlook_vtimezone.ics"))["outlook-vtimezone-berlin@example.com"]
+    # The series ends in April 2027, so later years answer without expansion.
+    assert event.occurrences(utc("2030-01-01T00:00Z"), utc("2040-01-01T00:00Z")) == []
+    assert event.occurrences._years == {}
+
+
+def test_ended_series_is_skipped_without_expansion(tmp_path):
+    path = tmp_path / "past.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:past@example.com\r\n"
+        "DTSTAMP:20101201T090000Z\r\nDTSTART;TZID=Asia/Kolkata:20100105T100000\r\n"
+        "RRULE:FREQ=WEEKLY;UNTIL=20120101T000000Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:past-count@example.com\r\n"
+        "DTSTAMP:20101201T090000Z\r\nDTSTART;TZID=Asia/Kolkata:20100105T100000\r\n"
+        "RRULE:FREQ=DAILY;COUNT=10\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    for event in load_events([str(path)]).events:
+        assert event.occurrences(utc("2026-01-01T00:00Z"), utc("2036-01-01T00:00Z")) == []
+        assert event.occurrences._years == {}, event.uid
+
+
+def test_weekly_series_over_years():
+    path_events = load("outlook_windows_zone.ics").events
+    event = path_events[0]
+    assert len(event.occurrences(utc("2000-01-01T00:00Z"), utc("2100-01-01T00:00Z"))) == 4
+
+
+def test_several_inputs_listed_in_sources():
+    result = load("version_seq1.ics", "version_seq2.ics")
+    assert result.sources == [str(DATA / "version_seq1.ics"), str(DATA / "version_seq2.ics")]

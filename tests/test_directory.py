@@ -1,0 +1,109 @@
+"""Directory files: CSV and vCard, merged, with the preferred number chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ics2conf.directory import load_directory
+from ics2conf.errors import DirectoryError
+
+DATA = Path(__file__).parent / "data"
+
+# (email as an invite writes it, number the directory gives)
+LOOKUPS = [
+    ("anand.iyer@example.com", "+91 98765 43210"),
+    ("Anand.Iyer@Example.COM", "+91 98765 43210"),  # emails match case-insensitively
+    ("neha.sharma@example.com", "098765-43213"),  # written upper-case in the CSV
+    ("zoe.nunez@example.com", "+91 98765 43214"),  # landline and mobile rows: the mobile
+    ("kavya.shah@example.com", "+91 98765 43215"),  # TYPE=CELL over TYPE=WORK, FAX ignored
+    ("kavya@example.org", "+91 98765 43215"),  # second EMAIL of the same card
+    ("ravi.kumar@example.com", "+91-11-2345-6789"),  # PREF=1 beats TYPE=cell (vCard 4)
+    ("ob.das@example.com", "+91 98765 43217"),  # vCard 2.1 bare CELL;PREF
+    ("group@example.com", "+91 98765 43218"),  # grouped item1.EMAIL, type=pref
+    ("nobody@example.com", None),
+]
+
+
+@pytest.fixture(scope="module")
+def directory():
+    return load_directory([str(DATA / "directory.csv"), str(DATA / "directory.vcf")])
+
+
+@pytest.mark.parametrize(("email", "number"), LOOKUPS)
+def test_lookup(directory, email, number):
+    assert directory.lookup(email) == number
+
+
+def test_merged_files_report_no_problems(directory):
+    assert directory.problems == []
+    assert directory.sources == [str(DATA / "directory.csv"), str(DATA / "directory.vcf")]
+
+
+def test_names(directory):
+    assert directory.name("kavya.shah@example.com") == "Kavya Shah"
+    assert directory.name("zoe.nunez@example.com") == "Zoë Núñez"
+
+
+def test_no_paths_is_empty():
+    directory = load_directory([])
+    assert directory.lookup("anand.iyer@example.com") is None
+    assert len(directory) == 0
+
+
+def test_missing_file_raises_naming_it(tmp_path):
+    missing = str(tmp_path / "people.csv")
+    with pytest.raises(DirectoryError) as caught:
+        load_directory([missing])
+    assert missing in str(caught.value)
+    assert caught.value.source == missing
+
+
+def test_csv_without_header_columns_raises(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("who,number\nsomeone,123\n")
+    with pytest.raises(DirectoryError, match="email,phone"):
+        load_directory([str(path)])
+
+
+def test_csv_without_header_row(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("a@example.com,+91 98765 43219\n")
+    assert load_directory([str(path)]).lookup("a@example.com") == "+91 98765 43219"
+
+
+def test_csv_with_bom_reordered_columns_and_quotes(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        "\ufeffName,Phone,Email\r\n\"Rao, Priya\",+91 98765 43220,priya.rao@example.com\r\n".encode("utf-8")
+    )
+    directory = load_directory([str(path)])
+    assert directory.lookup("priya.rao@example.com") == "+91 98765 43220"
+    assert directory.name("priya.rao@example.com") == "Rao, Priya"
+
+
+def test_csv_bad_rows_are_warnings(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("email,phone\nnot-an-email,+91 98765 43221\nb@example.com,\nc@example.com,+91 98765 43222\n")
+    directory = load_directory([str(path)])
+    assert directory.lookup("c@example.com") == "+91 98765 43222"
+    assert len(directory.problems) == 2
+    assert all(p.level == "warning" and str(path) in p.message for p in directory.problems)
+
+
+def test_first_listed_wins_between_equal_numbers(tmp_path):
+    first = tmp_path / "first.csv"
+    second = tmp_path / "second.csv"
+    first.write_text("email,phone\nd@example.com,+91 98765 43223\n")
+    second.write_text("email,phone\nD@example.com,+91 98765 43224\n")
+    assert load_directory([str(first), str(second)]).lookup("d@example.com") == "+91 98765 43223"
+    assert load_directory([str(second), str(first)]).lookup("d@example.com") == "+91 98765 43224"
+
+
+def test_vcard_without_email_is_warning(tmp_path):
+    path = tmp_path / "cards.vcf"
+    path.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No Mail\r\nTEL:+91 98765 43225\r\nEND:VCARD\r\n")
+    directory = load_directory([str(path)])
+    assert len(directory) == 0
+    assert "No Mail" in directory.problems[0].message

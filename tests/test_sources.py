@@ -1,0 +1,213 @@
+"""Reading inputs: encodings, file structure, folders, stdin and feeds over HTTP."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import socket
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from ics2conf import sources
+from ics2conf.calendar import load_events
+
+DATA = Path(__file__).parent / "data"
+WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+
+
+def utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+
+
+# (file, {uid: (summary, [call instants in UTC])}, warning substring or None)
+STRUCTURE_CASES = [
+    ("utf8_bom.ics", {"utf8-bom@example.com": ("Réunion d’équipe", ["2027-01-08T05:00Z"])}, None),
+    ("lf_only.ics", {"lf-only@example.com": ("Line feeds only", ["2027-01-08T05:00Z"])}, None),
+    ("cp1252.ics", {"cp1252@example.com": ("Café – Müller’s review", ["2027-01-08T05:00Z"])}, "Windows-1252"),
+    (
+        "folded_multibyte.ics",
+        {"folded-multibyte@example.com": ("Quarterly € review for हिंदी team", ["2027-01-08T05:00Z"])},
+        None,
+    ),
+    (
+        "multiple_vcalendars.ics",
+        {
+            "first-calendar@example.com": ("First calendar", ["2027-01-08T05:00Z"]),
+            "second-calendar@example.com": ("Second calendar", ["2027-01-09T05:00Z"]),
+        },
+        None,
+    ),
+    ("missing_end.ics", {"complete@example.com": ("Complete event", ["2027-01-10T04:30Z"])}, "END:VCALENDAR"),
+    ("empty.ics", {}, "empty"),
+]
+
+
+@pytest.mark.parametrize(("file", "expected", "warning"), STRUCTURE_CASES, ids=[c[0] for c in STRUCTURE_CASES])
+def test_encoding_and_structure(file, expected, warning):
+    result = load_events([str(DATA / file)])
+    got = {e.uid: (e.summary, e.occurrences(*WINDOW)) for e in result.events}
+    assert got == {uid: (summary, [utc(t) for t in times]) for uid, (summary, times) in expected.items()}
+    messages = [p.message for p in result.problems]
+    if warning is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1
+        assert warning in messages[0]
+        assert result.problems[0].level == "warning"
+        assert str(DATA / file) in messages[0]
+
+
+def test_cp1252_attendee_name_decoded():
+    event = load_events([str(DATA / "cp1252.ics")]).events[0]
+    assert event.attendees[0].name == "José Müller"
+
+
+def test_cr_only_line_endings():
+    text, problems = sources.decode_calendar_bytes(b"BEGIN:VCALENDAR\rVERSION:2.0\rEND:VCALENDAR\r", "x")
+    assert text == "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    assert problems == []
+
+
+def test_not_a_calendar_is_error(tmp_path):
+    path = tmp_path / "notes.ics"
+    path.write_text("just some notes\n")
+    result = load_events([str(path)])
+    assert result.events == []
+    assert result.problems[0].level == "error"
+    assert str(path) in result.problems[0].message
+
+
+def test_truncated_inside_first_event_keeps_nothing():
+    blocks, problems = sources.split_calendars(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\n", "cut.ics"
+    )
+    assert blocks == ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"]
+    assert "cut.ics" in problems[0].message
+
+
+def test_folder_is_read_recursively(tmp_path):
+    (tmp_path / "team" / "2027").mkdir(parents=True)
+    (tmp_path / "team" / "2027" / "a.ICS").write_bytes((DATA / "lf_only.ics").read_bytes())
+    (tmp_path / "b.ics").write_bytes((DATA / "utf8_bom.ics").read_bytes())
+    (tmp_path / "readme.txt").write_text("not a calendar")
+    result = load_events([str(tmp_path)])
+    assert sorted(e.uid for e in result.events) == ["lf-only@example.com", "utf8-bom@example.com"]
+    assert len(result.sources) == 2
+    assert result.problems == []
+
+
+def test_empty_folder_is_warning(tmp_path):
+    result = load_events([str(tmp_path)])
+    assert result.problems[0].level == "warning"
+    assert str(tmp_path) in result.problems[0].message
+
+
+def test_missing_path_is_error_and_others_still_read(tmp_path):
+    missing = str(tmp_path / "missing.ics")
+    result = load_events([missing, str(DATA / "lf_only.ics")])
+    assert [e.uid for e in result.events] == ["lf-only@example.com"]
+    assert result.problems[0].level == "error"
+    assert missing in result.problems[0].message
+
+
+def test_stdin_dash():
+    stdin = io.BytesIO((DATA / "utf8_bom.ics").read_bytes())
+    result = load_events(["-"], stdin=stdin)
+    assert [e.uid for e in result.events] == ["utf8-bom@example.com"]
+    assert result.sources == ["<stdin>"]
+
+
+def test_stdin_dash_without_stream_is_error():
+    result = load_events(["-"])
+    assert result.problems[0].level == "error"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("webcal://calendar.example.com/team.ics", "https://calendar.example.com/team.ics"),
+        ("WEBCAL://calendar.example.com/team.ics", "https://calendar.example.com/team.ics"),
+        ("webcals://calendar.example.com/team.ics", "https://calendar.example.com/team.ics"),
+        ("https://calendar.example.com/team.ics", "https://calendar.example.com/team.ics"),
+        ("http://127.0.0.1:8080/team.ics", "http://127.0.0.1:8080/team.ics"),
+    ],
+)
+def test_feed_request_url(url, expected):
+    assert sources.feed_request_url(url) == expected
+
+
+# --- feeds over a local HTTP server ---------------------------------------
+
+
+class _FeedHandler(http.server.BaseHTTPRequestHandler):
+    routes: dict[str, tuple[int, bytes]] = {}
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        status, body = self.routes.get(self.path, (404, b"not found"))
+        if self.path == "/slow.ics":
+            self.server.release.wait(5)
+        self.send_response(status)
+        self.send_header("Content-Type", "text/calendar; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def feed_server():
+    _FeedHandler.routes = {
+        "/team.ics": (200, (DATA / "outlook_windows_zone.ics").read_bytes()),
+        "/big.ics": (200, b"X" * 5000),
+        "/gone.ics": (410, b"gone"),
+        "/slow.ics": (200, b""),
+    }
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FeedHandler)
+    server.release = threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_feed_is_fetched(feed_server):
+    with requests.Session() as session:
+        result = load_events([feed_server + "/team.ics"], session=session)
+    assert len(result.events) == 1
+    assert result.events[0].occurrences(*WINDOW)[0] == utc("2027-01-04T04:30Z")
+    assert result.sources == [feed_server + "/team.ics"]
+
+
+def test_feed_http_error_names_url(feed_server):
+    result = load_events([feed_server + "/gone.ics", str(DATA / "lf_only.ics")])
+    assert [e.uid for e in result.events] == ["lf-only@example.com"]
+    assert "HTTP 410" in result.problems[0].message
+    assert feed_server + "/gone.ics" in result.problems[0].message
+
+
+def test_feed_size_limit(feed_server):
+    with pytest.raises(sources.FeedError, match="limit"):
+        sources.fetch_feed(feed_server + "/big.ics", max_bytes=1000)
+
+
+def test_feed_timeout(feed_server):
+    with pytest.raises(sources.FeedError, match="timed out"):
+        sources.fetch_feed(feed_server + "/slow.ics", timeout=(2.0, 0.2))
+
+
+def test_feed_connection_refused():
+    # A port that was just free: bound, then closed, so nothing listens on it.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    with pytest.raises(sources.FeedError, match="failed"):
+        sources.fetch_feed(f"http://127.0.0.1:{port}/none.ics", timeout=(1.0, 1.0))

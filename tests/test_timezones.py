@@ -1,0 +1,215 @@
+"""Time zone handling: every kind of TZID resolves to the right instants and job zone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ics2conf import timezones
+from ics2conf.calendar import load_events
+
+DATA = Path(__file__).parent / "data"
+WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+
+
+def utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+
+
+def event_by_uid(files: list[str], uid: str, **kwargs):
+    load = load_events([str(DATA / f) for f in files], **kwargs)
+    matches = [e for e in load.events if e.uid == uid]
+    assert len(matches) == 1, (uid, [p.message for p in load.problems])
+    return matches[0]
+
+
+# (file, uid, job zone, expected call instants in UTC)
+CASES = [
+    # Outlook "India Standard Time" without VTIMEZONE: 10:00 IST is 04:30Z.
+    ("outlook_windows_zone.ics", "040000008200E00074C5B7101A82E00800000000-outlook-ist@example.com",
+     "Asia/Kolkata", ["2027-01-04T04:30Z", "2027-01-11T04:30Z", "2027-01-18T04:30Z", "2027-01-25T04:30Z"]),
+    # Outlook "W. Europe Standard Time" with its VTIMEZONE: 09:00 local across
+    # the DST change of 2027-03-28.
+    ("outlook_vtimezone.ics", "outlook-vtimezone-berlin@example.com",
+     "Europe/Berlin", ["2027-03-22T08:00Z", "2027-03-29T07:00Z", "2027-04-05T07:00Z"]),
+    # A custom VTIMEZONE under an invented name with Central European rules.
+    ("custom_vtimezone.ics", "custom-head-office@example.com",
+     "Europe/Berlin", ["2027-10-25T07:30Z", "2027-11-01T08:30Z"]),
+    # A custom VTIMEZONE (+05:17) that no IANA zone matches: jobs use UTC.
+    ("custom_vtimezone.ics", "custom-plant@example.com", "UTC", ["2027-01-05T05:00Z"]),
+    ("prefixed_and_quoted_tzid.ics", "mozilla-prefixed@example.com", "Europe/Berlin", ["2027-07-06T12:00Z"]),
+    ("prefixed_and_quoted_tzid.ics", "quoted-tzid@example.com", "Asia/Kolkata", ["2027-07-06T08:30Z"]),
+    # Google: UTC times with X-WR-TIMEZONE keep 10:00 London time after the
+    # switch to BST on 2027-03-28.
+    ("google_x_wr_timezone.ics", "google-xwr-london@example.com",
+     "Europe/London", ["2027-03-18T10:00Z", "2027-03-25T10:00Z", "2027-04-01T09:00Z"]),
+    ("floating_and_utc.ics", "floating@example.com", "Asia/Kolkata", ["2027-01-05T04:00Z"]),
+    ("floating_and_utc.ics", "utc@example.com", "UTC", ["2027-01-05T09:30Z"]),
+    ("until_forms.ics", "until-utc@example.com",
+     "Asia/Kolkata", ["2027-01-04T04:30Z", "2027-01-05T04:30Z", "2027-01-06T04:30Z"]),
+    # A date UNTIL under a timed DTSTART includes that whole day.
+    ("until_forms.ics", "until-date@example.com",
+     "Asia/Kolkata", ["2027-01-04T04:30Z", "2027-01-05T04:30Z", "2027-01-06T04:30Z"]),
+    # A local-time UNTIL (not RFC 5545, but written by some tools) is read in DTSTART's zone.
+    ("until_forms.ics", "until-local@example.com",
+     "Asia/Kolkata", ["2027-01-04T04:30Z", "2027-01-05T04:30Z", "2027-01-06T04:30Z"]),
+]
+
+
+@pytest.mark.parametrize(("file", "uid", "zone", "expected"), CASES, ids=[c[1].split("@")[0] for c in CASES])
+def test_zone_kinds_call_instants(file, uid, zone, expected):
+    event = event_by_uid([file], uid)
+    assert event.zone == zone
+    assert event.occurrences(*WINDOW) == [utc(t) for t in expected]
+
+
+@pytest.mark.parametrize(("file", "uid", "zone", "expected"), CASES, ids=[c[1].split("@")[0] for c in CASES])
+def test_occurrences_are_wall_clock_in_job_zone(file, uid, zone, expected):
+    event = event_by_uid([file], uid)
+    for instant in event.occurrences(*WINDOW):
+        assert instant.tzinfo is not None
+        assert instant.utcoffset() == instant.astimezone(ZoneInfo(zone)).utcoffset()
+
+
+def test_floating_time_uses_default_timezone():
+    event = event_by_uid(["floating_and_utc.ics"], "floating@example.com", default_timezone="Europe/Berlin")
+    assert event.zone == "Europe/Berlin"
+    assert event.occurrences(*WINDOW) == [utc("2027-01-05T08:30Z")]
+
+
+def test_utc_event_ignores_default_timezone():
+    event = event_by_uid(["floating_and_utc.ics"], "utc@example.com", default_timezone="Europe/Berlin")
+    assert event.occurrences(*WINDOW) == [utc("2027-01-05T09:30Z")]
+
+
+def test_unknown_tzid_is_error_naming_it():
+    load = load_events([str(DATA / "unknown_tzid.ics")])
+    assert [e.uid for e in load.events] == ["known-zone@example.com"]
+    errors = [p for p in load.problems if p.level == "error"]
+    assert len(errors) == 1
+    assert "Mars Standard Time" in errors[0].message
+    assert errors[0].uid == "unknown-zone@example.com"
+    assert errors[0].source.endswith("unknown_tzid.ics")
+
+
+def test_unknown_tzid_in_exdate_is_error(tmp_path):
+    path = tmp_path / "exdate_zone.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:exdate-zone@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART;TZID=Asia/Kolkata:20270105T100000\r\nRRULE:FREQ=DAILY;COUNT=3\r\n"
+        "EXDATE;TZID=Atlantis/Capital:20270106T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    load = load_events([str(path)])
+    assert load.events == []
+    assert "Atlantis/Capital" in load.problems[0].message
+
+
+def test_same_custom_tzid_differs_between_files(tmp_path):
+    def write(name: str, offset: str) -> str:
+        path = tmp_path / name
+        path.write_text(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Office\r\n"
+            f"BEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\n"
+            "END:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\n"
+            f"UID:{name}@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+            "DTSTART;TZID=Office:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+        return str(path)
+
+    load = load_events([write("india.ics", "+0530"), write("dubai.ics", "+0400")])
+    by_uid = {e.uid: e for e in load.events}
+    assert by_uid["india.ics@example.com"].occurrences(*WINDOW) == [utc("2027-01-05T04:30Z")]
+    assert by_uid["dubai.ics@example.com"].occurrences(*WINDOW) == [utc("2027-01-05T06:00Z")]
+    assert by_uid["india.ics@example.com"].zone == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Asia/Calcutta", "Asia/Kolkata"),
+        ("Asia/Kolkata", "Asia/Kolkata"),
+        ("Etc/UTC", "UTC"),
+        ("Europe/Kiev", "Europe/Kyiv"),
+        ("Europe/Berlin", "Europe/Berlin"),
+    ],
+)
+def test_canonical_zone(name, expected):
+    assert timezones.canonical_zone(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("tz", "tzid", "expected"),
+    [
+        (ZoneInfo("Asia/Calcutta"), None, "Asia/Kolkata"),
+        (UTC, None, "UTC"),
+        (timezone(timedelta(hours=5, minutes=30)), None, "Asia/Kolkata"),
+        (timezone(timedelta(hours=5, minutes=17)), None, None),
+    ],
+)
+def test_iana_name(tz, tzid, expected):
+    assert timezones.iana_name(tz, tzid=tzid) == expected
+
+
+def test_zone_name_hints():
+    assert timezones.zone_name_hints("India Standard Time") == ["Asia/Calcutta"]
+    assert "Europe/Berlin" in timezones.zone_name_hints("/mozilla.org/20070129_1/Europe/Berlin")
+    assert timezones.zone_name_hints("Head Office Time") == []
+
+
+def test_invalid_default_timezone_is_config_error():
+    from ics2conf.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="Mars/Base"):
+        load_events([], default_timezone="Mars/Base")
+
+
+def test_x_wr_timezone_single_and_floating_events(tmp_path):
+    path = tmp_path / "google.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nX-WR-TIMEZONE:Asia/Kolkata\r\n"
+        "BEGIN:VEVENT\r\nUID:single-utc@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T043000Z\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:single-floating@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    load = load_events([str(path)], default_timezone="Europe/Berlin")
+    by_uid = {e.uid: e for e in load.events}
+    assert by_uid["single-utc@example.com"].zone == "Asia/Kolkata"
+    assert by_uid["single-utc@example.com"].occurrences(*WINDOW) == [utc("2027-01-05T04:30Z")]
+    # Floating times follow the calendar's X-WR-TIMEZONE, not the default.
+    assert by_uid["single-floating@example.com"].zone == "Asia/Kolkata"
+    assert by_uid["single-floating@example.com"].occurrences(*WINDOW) == [utc("2027-01-05T04:30Z")]
+
+
+def test_unknown_x_wr_timezone_is_warning(tmp_path):
+    path = tmp_path / "google.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nX-WR-TIMEZONE:Moon/Base\r\n"
+        "BEGIN:VEVENT\r\nUID:moon@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T043000Z\r\nRRULE:FREQ=DAILY;COUNT=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    load = load_events([str(path)])
+    assert load.events[0].zone == "UTC"
+    assert load.events[0].occurrences(*WINDOW) == [utc("2027-01-05T04:30Z"), utc("2027-01-06T04:30Z")]
+    assert "Moon/Base" in load.problems[0].message
+
+
+def test_defined_zone_follows_its_own_dst_rules(tmp_path):
+    # Central European rules shifted by 7 minutes: no IANA zone matches, so
+    # the jobs use UTC and the instants follow the definition across DST.
+    path = tmp_path / "shifted.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Shifted\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0207\r\nTZOFFSETTO:+0107\r\n"
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n"
+        "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0107\r\nTZOFFSETTO:+0207\r\n"
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:shifted@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART;TZID=Shifted:20270322T090000\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    event = load_events([str(path)]).events[0]
+    assert event.zone == "UTC"
+    assert event.occurrences(*WINDOW) == [utc("2027-03-22T07:53Z"), utc("2027-03-29T06:53Z")]
