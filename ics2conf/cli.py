@@ -1,9 +1,9 @@
 """The ``ics2conf`` command line: parse options, call the core, render, choose the exit code.
 
-Exit codes: 0 success; 1 any error, including an input error after the rest of the input was
-processed; ``plan --detailed-exitcode`` returns 2 when changes are pending. Results go to
-stdout, messages, warnings and logs to stderr. Every line written is passed through the
-secret redaction in ``output``.
+Exit code 0 means success. Exit code 1 means any error, including an input error reported after
+the rest of the input was processed. ``plan --detailed-exitcode`` exits 2 when changes are
+pending. Results go to stdout, and messages, warnings and logs to stderr. Every line written
+passes through the secret redaction in ``output``.
 """
 
 from __future__ import annotations

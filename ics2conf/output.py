@@ -1,4 +1,4 @@
-"""Where the CLI writes: stdout for results, stderr for messages, logs and progress.
+"""The CLI's output streams: stdout for results, stderr for messages, logs and progress.
 
 Every stream the CLI writes to is wrapped in ``RedactingStream``, so an API key that reaches a
 message by any path is masked before it leaves the process. Logging goes through the same
@@ -66,8 +66,10 @@ class Output:
         self.stdout = RedactingStream(sys.stdout, self.secrets)
         self.stderr = RedactingStream(sys.stderr, self.secrets)
         # soft_wrap: a long line stays one line in a pipe or a log, where rich would wrap at 80.
-        self.console = Console(file=self.stdout, highlight=False, soft_wrap=True)
-        self.err_console = Console(file=self.stderr, highlight=False, soft_wrap=True)
+        # markup and emoji off: event text such as "[b]" or ":phone:" prints as written.
+        options = dict(highlight=False, soft_wrap=True, markup=False, emoji=False)
+        self.console = Console(file=self.stdout, **options)
+        self.err_console = Console(file=self.stderr, **options)
         self._handlers: list[logging.Handler] = []
 
     def write_json(self, text: str) -> None:

@@ -27,8 +27,8 @@ FAR_FUTURE_YEAR = 2099
 
 _CONFERENCE = re.compile(r"<conference[^>]*>([^<]*)</conference>")
 
-# JobSpec fields whose change an update shows, in display order; the URL is split into the
-# phone and room it carries, the rest of the URL (key, caller id, greeting) shows as "call URL".
+# JobSpec fields whose change an update shows, in display order. A changed URL is shown as the
+# phone and room it carries. Any other URL change (key, caller id, greeting) shows as "call URL".
 SHOWN_FIELDS = ("cron_expression", "timezone", "phone", "room")
 FIELD_LABELS = {
     "cron_expression": "schedule",
@@ -109,8 +109,8 @@ def field_changes(update: Update) -> dict[str, dict[str, Any]]:
     """Return ``{field: {"before", "after"}}`` for the fields an update changes.
 
     Phone and room live inside the call URL, so a changed URL is shown as the phone and room
-    it carries; when neither differs, the URL itself is listed as changed without its values,
-    since it contains the KooKoo key.
+    it carries. When neither differs, the URL is listed as changed without its values, because
+    it contains the KooKoo key.
     """
     remote, spec = update.remote, update.desired.spec
     changes: dict[str, dict[str, Any]] = {}
@@ -143,7 +143,7 @@ def action_sort_key(action: Create | Update | Delete) -> tuple:
 
 
 def desired_job_dict(job: DesiredJob) -> dict[str, Any]:
-    """Return the JSON fields of a desired job (no URL: it holds the KooKoo key)."""
+    """Return the JSON fields of a desired job, without its URL because the URL contains the KooKoo key."""
     spec = job.spec
     return {
         "job_name": spec.name,

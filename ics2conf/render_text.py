@@ -49,7 +49,7 @@ def format_date(moment: datetime, zone: str) -> str:
 
 
 def exactness_line(meeting: Any) -> Text:
-    """Return the line that says until when a meeting's jobs are exact without another sync."""
+    """Return the line stating until when a meeting's jobs stay exact without another sync."""
     if getattr(meeting, "schedule", None) is None:
         return Text("no calls scheduled", style="dim")
     if meeting.exact_until is None:

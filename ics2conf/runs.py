@@ -7,9 +7,8 @@ the namespace lock. Both return plain values that ``cli`` renders.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -20,8 +19,6 @@ from ics2conf.easycron import EasyCronClient
 from ics2conf.errors import ConfigError, PlanError
 from ics2conf.model import Delete, Plan, Problem, RemoteJob, parse_job_name, uid_hash
 from ics2conf.pipeline import DesiredState, build_desired
-
-log = logging.getLogger("ics2conf.cli")
 
 EASYCRON_KEY_VAR = "EASYCRON_API_KEY"
 KOOKOO_KEY_VAR = "KOOKOO_API_KEY"
@@ -77,7 +74,7 @@ class PreparedPlan:
 
 
 def hold_deletes(plan: Plan, state: DesiredState) -> tuple[Plan, list[Delete]]:
-    """Drop deletes that an input error may have caused, and say why.
+    """Remove from ``plan`` the deletes that an input error may have caused; return both.
 
     A file that failed to read, or an event with an error, is missing from the desired jobs,
     so its existing jobs would look removed. When an error names no event (a whole file or
@@ -105,7 +102,7 @@ def hold_deletes(plan: Plan, state: DesiredState) -> tuple[Plan, list[Delete]]:
 
 
 def held_deletes_problem(count: int) -> Problem:
-    """Return the warning that says how many deletes were held back by input errors."""
+    """Return the warning that counts the deletes held back by input errors."""
     return Problem(
         "warning",
         f"{count} job{'s' if count != 1 else ''} not deleted because the input had errors:"
@@ -147,5 +144,3 @@ def purge_plan(jobs: Sequence[RemoteJob], namespace: str) -> Plan:
     actions = tuple(Delete(remote=job, reason=f"purge of namespace {namespace}") for job in managed)
     return Plan(namespace=namespace, actions=actions, unchanged=(), managed_count=len(managed))
 
-
-ProgressCallback = Callable[[Any], None]

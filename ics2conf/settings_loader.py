@@ -180,56 +180,76 @@ def parse_now(value: Any, default_timezone: str, origin: str = "--now") -> datet
     return moment
 
 
+BOOLEAN_FIELDS = ("allow_international", "call_organizer", "allow_quiet_hours", "allow_mass_delete")
+# Whole-number settings and their (minimum, maximum) values; None means no maximum.
+INTEGER_RANGES = {
+    "horizon_days": (1, 3660),
+    "lead_minutes": (0, 1440),
+    "redial_after_minutes": (1, 1440),
+    "redial": (0, 10),
+    "daily_call_limit": (1, None),
+    "concurrency": (1, 32),
+}
+
+
+def _as_region(value: Any, origin: str) -> str:
+    region = str(value).strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(
+            f"unknown region {value!r} for default_region ({origin}):"
+            " use a two-letter country code such as IN"
+        )
+    return region
+
+
+def _as_namespace(value: Any, origin: str) -> str:
+    namespace = str(value).strip()
+    if not NAMESPACE_PATTERN.match(namespace):
+        raise ConfigError(
+            f"invalid namespace {namespace!r} ({origin}): use 1-40 lower-case letters, digits,"
+            " '-' or '_', starting with a letter or digit"
+        )
+    return namespace
+
+
+def _as_paths(value: Any, origin: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(os.pathsep)]
+    elif isinstance(value, (list, tuple)):
+        items = [str(part).strip() for part in value]
+    else:
+        raise ConfigError(f"invalid value {value!r} for directories ({origin}): expected a list of paths")
+    return tuple(item for item in items if item)
+
+
+def _as_url(name: str, value: Any, origin: str) -> str:
+    url = str(value).strip()
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"invalid URL for {name} ({origin}): it must start with http:// or https://")
+    return url.rstrip("/") if name == "easycron_api_url" else url
+
+
 def _convert(name: str, value: Any, origin: str, default_timezone: str) -> Any:
     """Convert a raw value of field ``name`` to its type, raising ConfigError naming the origin."""
-    label = name
-    if name in ("allow_international", "call_organizer", "allow_quiet_hours", "allow_mass_delete"):
-        return _as_bool(label, value, origin)
-    if name == "horizon_days":
-        return _as_int(label, value, origin, 1, 3660)
-    if name in ("lead_minutes", "redial_after_minutes"):
-        return _as_int(label, value, origin, 0 if name == "lead_minutes" else 1, 1440)
-    if name == "redial":
-        return _as_int(label, value, origin, 0, 10)
-    if name == "daily_call_limit":
-        return _as_int(label, value, origin, 1)
-    if name == "concurrency":
-        return _as_int(label, value, origin, 1, 32)
+    if name in BOOLEAN_FIELDS:
+        return _as_bool(name, value, origin)
+    if name in INTEGER_RANGES:
+        minimum, maximum = INTEGER_RANGES[name]
+        return _as_int(name, value, origin, minimum, maximum)
     if name == "lock_timeout_seconds":
-        return _as_float(label, value, origin, 0)
+        return _as_float(name, value, origin, 0)
     if name == "default_timezone":
-        return _as_zone(label, value, origin)
+        return _as_zone(name, value, origin)
     if name == "default_region":
-        region = str(value).strip().upper()
-        if region not in phonenumbers.SUPPORTED_REGIONS:
-            raise ConfigError(
-                f"unknown region {value!r} for default_region ({origin}):"
-                " use a two-letter country code such as IN"
-            )
-        return region
+        return _as_region(value, origin)
     if name == "namespace":
-        namespace = str(value).strip()
-        if not NAMESPACE_PATTERN.match(namespace):
-            raise ConfigError(
-                f"invalid namespace {namespace!r} ({origin}): use 1-40 lower-case letters, digits,"
-                " '-' or '_', starting with a letter or digit"
-            )
-        return namespace
+        return _as_namespace(value, origin)
     if name == "now":
         return parse_now(value, default_timezone, origin)
     if name == "directories":
-        if isinstance(value, str):
-            items = [part.strip() for part in value.split(os.pathsep)]
-        elif isinstance(value, (list, tuple)):
-            items = [str(part).strip() for part in value]
-        else:
-            raise ConfigError(f"invalid value {value!r} for directories ({origin}): expected a list of paths")
-        return tuple(item for item in items if item)
+        return _as_paths(value, origin)
     if name in ("easycron_api_url", "kookoo_outbound_url"):
-        url = str(value).strip()
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"invalid URL for {name} ({origin}): it must start with http:// or https://")
-        return url.rstrip("/") if name == "easycron_api_url" else url
+        return _as_url(name, value, origin)
     if name == "greeting":
         text = str(value)
         return text if text.strip() else None

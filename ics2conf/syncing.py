@@ -40,7 +40,7 @@ PROGRESS_THRESHOLD = 20  # writes; fewer finish before a bar would be worth draw
 
 @dataclass
 class SyncOutcome:
-    """What a sync or purge did, ready to render."""
+    """The outcome of a sync or purge, ready to render."""
 
     prepared: PreparedPlan
     problems: list[Problem]
