@@ -12,6 +12,10 @@ re-listed once, the plan is recomputed for the affected job names only, and
 what is still missing or different is applied in the next round. So a job
 is never created a second time without a re-list in between.
 
+NOTE: a server that commits a create only after the client's read timeout
+(30 s by default) and after the re-list would still leave a duplicate. The
+next sync removes it, keeping the job with the lowest id.
+
 Call ``check_mass_delete`` from ics2conf.plan before ``apply``; ``apply``
 runs whatever plan it is given.
 """
@@ -271,6 +275,10 @@ class _Runner:
                 self._stop(f"not attempted because EasyCron stayed unavailable: {exc}")
             log.error("%s", exc)
             return _Outcome("failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - one broken action must not lose the report of the others
+            message = f"The {action.action} of job {name} failed unexpectedly: {type(exc).__name__}: {exc}"
+            log.error("%s", message)
+            return _Outcome("failed", message)
 
 
 def _plain(text: str) -> str:

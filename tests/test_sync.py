@@ -247,3 +247,30 @@ def test_job_key_names_are_stable():
     first = make_job_key("default", "standup@example.com", "a@example.com", "p0").name
     assert first == make_job_key("default", "standup@example.com", "a@example.com", "p0").name
     assert first == desired_job("standup@example.com").spec.name
+
+
+def test_unexpected_error_reported_not_raised(easycron_server):
+    class BrokenCreates:
+        def __init__(self, client):
+            self._client = client
+
+        def create(self, spec):
+            raise RuntimeError("boom")
+
+        def update(self, job_id, spec):
+            self._client.update(job_id, spec)
+
+        def delete(self, job_id, *, name=None):
+            self._client.delete(job_id, name=name)
+
+        def list_jobs(self):
+            return self._client.list_jobs()
+
+    client = client_for(easycron_server)
+    sync(easycron_server, desired_set(3))
+    target = [*desired_set(3, generation=1), desired_job("new@example.com")]
+    report = apply(diff(target, client.list_jobs(), "default"), BrokenCreates(client))
+    [failed] = report.failed
+    assert failed.action.action == "create"
+    assert "failed unexpectedly: RuntimeError: boom" in failed.message
+    assert len(report.applied) == 3
