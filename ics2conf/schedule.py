@@ -2,7 +2,7 @@
 
 ``compile_schedule`` proposes expressions from the series' RRULE, evaluates
 them with ``cronexpr`` and compares their fires with ``series.intended`` over
-a check window; anything a proposal cannot carry becomes dated expressions.
+a check window. Calls a proposal cannot carry become dated expressions.
 ``verify_schedule`` repeats the comparison for any window. A schedule that
 fails it is a bug and raises ``ScheduleError``; it is never written.
 
@@ -117,10 +117,10 @@ def _plain_values(text: str, low: int, high: int) -> set[int] | None:
 def _join(first: _Draft, second: _Draft) -> _Draft | None:
     """Return one draft for two that differ in a single plain field, else None.
 
-    Joining is exact: an expression's fires are a product over minute, hour,
-    day, month and year, and the day set unites day-of-month and day-of-week
-    the same way in both drafts, so listing the one differing field's values
-    together fires exactly at the union.
+    Joining is exact because an expression's fires are a product over
+    minute, hour, day, month and year. Both drafts combine their day fields
+    the same way, so listing the differing field's values together fires
+    exactly at the union.
     """
     if first.timezone != second.timezone:
         return None
@@ -178,22 +178,23 @@ def _range_fields(
 ) -> list[tuple[tuple[int, ...], str]]:
     """Split the months ``first`` .. ``last`` (None: no end) into (months, year field) pairs."""
     y0, m0 = first
-    result: list[tuple[tuple[int, ...], str]] = []
-    if last is None:
-        y1, m1 = MAX_YEAR, 12
-    else:
-        y1, m1 = last
+    y1, m1 = (MAX_YEAR, 12) if last is None else last
     if (y0, m0) > (y1, m1):
         return []
+
     if y0 == y1:
         chosen = tuple(m for m in months if m0 <= m <= m1)
         return [(chosen, str(y0))] if chosen else []
+
+    # Months of the first year, whole years, then months of the last year.
+    result: list[tuple[tuple[int, ...], str]] = []
     head = tuple(m for m in months if m >= m0)
     first_full = y0
     if head != months:
         first_full = y0 + 1
         if head:
             result.append((head, str(y0)))
+
     tail = tuple(m for m in months if m <= m1)
     last_full = y1
     tail_part = None
@@ -201,6 +202,7 @@ def _range_fields(
         last_full = y1 - 1
         if tail:
             tail_part = (tail, str(y1))
+
     if first_full <= last_full:
         years = str(first_full) if first_full == last_full else f"{first_full}-{last_full}"
         result.append((months, years))
@@ -386,13 +388,13 @@ def _mismatch(schedule: Schedule, expected: list[datetime], start: datetime, end
     got.sort()
     for index in range(max(len(got), len(expected))):
         fired = got[index] if index < len(got) else None
-        wanted = expected[index] if index < len(expected) else None
-        if fired == wanted:
+        due = expected[index] if index < len(expected) else None
+        if fired == due:
             continue
-        if wanted is None or (fired is not None and fired < wanted):
-            what = "a second call" if fired in expected else "a call that is not intended"
-            return f"{what} at {fired:%Y-%m-%d %H:%M} UTC"
-        return f"no call at {wanted:%Y-%m-%d %H:%M} UTC"
+        if due is None or (fired is not None and fired < due):
+            problem = "a second call" if fired in expected else "a call that is not intended"
+            return f"{problem} at {fired:%Y-%m-%d %H:%M} UTC"
+        return f"no call at {due:%Y-%m-%d %H:%M} UTC"
     return None
 
 

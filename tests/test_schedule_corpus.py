@@ -2,9 +2,9 @@
 
 The corpus lives next to the repository (``../shared/corpus``) and the test
 is skipped when it is absent. Events are read with the project's calendar
-loader; the first ten timed events of each file are compiled as of ten days
-after their first occurrence, so old calendars are exercised too, and
-recurring ones also as of a fixed date in 2026.
+loader. The first ten timed events of each file are compiled as of ten days
+after their first occurrence, so old calendars are exercised too. Recurring
+ones are also compiled as of a fixed date in 2026.
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ def meetings(draw):
 
 
 def _cached(series: CallSeries, start: datetime, end: datetime) -> CallSeries:
-    """Expand the series once over ``[start, end)`` and answer sub-windows from that list."""
+    """Expand the series once over ``[start, end)`` and serve sub-windows from that list."""
     occurrences = series.intended(start, end)
     full = series.intended
 
