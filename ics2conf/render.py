@@ -131,12 +131,13 @@ def field_changes(update: Update) -> dict[str, dict[str, Any]]:
 
 
 def action_sort_key(action: Create | Update | Delete) -> tuple:
-    """Return a key that orders actions stably: by event, attendee, schedule part, name."""
+    """Return a key that orders actions stably: by kind, event, attendee, next run, schedule part."""
     if isinstance(action, Delete):
-        return (2, action.remote.name, "", "")
+        return (2, action.remote.name, "", "", "")
     desired = action.desired
     rank = 0 if isinstance(action, Create) else 1
-    return (rank, desired.event_uid, desired.callee.address.lower(), desired.part_key)
+    first_run = iso(desired.next_run) or ""
+    return (rank, desired.event_uid, desired.callee.address.lower(), first_run, desired.part_key)
 
 
 # --- plan and sync documents ----------------------------------------------------------------

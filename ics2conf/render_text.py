@@ -6,6 +6,7 @@ Event text is passed as ``Text`` objects, never as markup, so a ``[`` in a summa
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ from ics2conf.render import (
     url_room,
 )
 
+# The pipeline ends the job description of an extra attempt with "redial N of M".
+REDIAL_SUFFIX = re.compile(r"redial (\d+) of (\d+)$")
 STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 SIGN = {"create": "+", "update": "~", "delete": "-"}
 
@@ -97,7 +100,9 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
         return lines
 
     desired = action.desired
-    lines = [head + Text(f"{_attendee(desired.callee)}  {desired.callee.phone}")]
+    attempt = REDIAL_SUFFIX.search(desired.spec.description)
+    label = f"  (redial {attempt.group(1)} of {attempt.group(2)})" if attempt else ""
+    lines = [head + Text(f"{_attendee(desired.callee)}  {desired.callee.phone}{label}")]
     if isinstance(action, Create):
         lines.extend(_schedule_lines(desired.spec.cron_expression, desired.spec.timezone, desired.next_run))
         return lines

@@ -187,7 +187,7 @@ def test_inspect_text_lists_occurrences_and_skipped(env, tmp_path):
     assert 'Meeting "Team call"' in out
     assert "Tue 2027-01-05 11:00 CET (15:30 IST)" in out
     assert "Asha Rao <tel:+919876543210> -> 09876543210" in out
-    assert "skipped: 2" in out
+    assert "attendees skipped (2):" in out
     assert "Board room <room@example.com>" in out
 
 
@@ -295,3 +295,94 @@ def test_python_module_entry_point():
     )
     assert completed.returncode == 0
     assert completed.stdout.strip() == f"ics2conf {__version__}"
+
+
+# --- calling rules and dialling options -------------------------------------------------------
+
+
+@pytest.fixture
+def late_call(tmp_path: Path) -> Path:
+    return write_calendar(
+        tmp_path / "late.ics",
+        vevent(
+            "late@example.com",
+            "Late call",
+            "20270105T220000",
+            attendees=(("Asha Rao", "tel:+919876543210"), ("Vikram Iyer", "tel:+919876543211")),
+        ),
+    )
+
+
+def test_quiet_hours_call_dropped_with_warning(env, late_call):
+    result = run_cli(["plan", str(late_call), "--now", NOW], env)
+    assert result.exit_code == 0
+    expected = (
+        f'Warning: {late_call}: Event "Late call" (UID late@example.com): 1 call falls in the quiet'
+        " hours 21:00-09:00 IST and will not be scheduled: 2027-01-05 22:00 IST. Move the meeting or"
+        " pass --allow-quiet-hours."
+    )
+    assert expected in result.stderr.splitlines()
+    assert "(no jobs: every call falls in the quiet hours)" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1] == "Plan: 0 to create, 0 to update, 0 to delete."
+
+
+def test_allow_quiet_hours_schedules_call(env, late_call):
+    result = run_cli(["plan", str(late_call), "--now", NOW, "--allow-quiet-hours"], env)
+    assert "quiet hours" not in result.stderr
+    assert "next run  Tue 2027-01-05 22:00 IST" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1] == "Plan: 2 to create, 0 to update, 0 to delete."
+
+
+def test_daily_call_limit_warns(env, late_call):
+    result = run_cli(["plan", str(late_call), "--now", NOW, "--allow-quiet-hours", "--daily-call-limit", "1"], env)
+    assert result.exit_code == 0
+    expected = (
+        "Warning: 2027-01-05 (IST): 2 calls planned, more than the daily limit of 1. KooKoo may reject"
+        " the calls over the account's daily cap; raise --daily-call-limit if your account allows more."
+    )
+    assert expected in result.stderr.splitlines()
+
+
+def test_lead_and_redial_options(env, late_call):
+    args = ["plan", str(late_call), "--now", NOW, "--allow-quiet-hours",
+            "--lead-minutes", "2", "--redial", "1", "--redial-after", "3"]
+    out = run_cli(args, env).stdout
+    assert "next run  Tue 2027-01-05 21:58 IST" in out
+    assert "+ create Asha Rao <tel:+919876543210>  09876543210  (redial 1 of 1)" in out
+    assert "next run  Tue 2027-01-05 22:01 IST" in out
+    assert out.rstrip().splitlines()[-1] == "Plan: 4 to create, 0 to update, 0 to delete."
+
+
+def test_international_number_needs_flag(env, tmp_path):
+    path = write_calendar(
+        tmp_path / "london.ics",
+        vevent("london@example.com", "London sync", "20270105T110000", attendees=(("Tom", "tel:+442079460000"),)),
+    )
+    rejected = run_cli(["plan", str(path), "--now", NOW], env)
+    assert rejected.exit_code == 1
+    assert "+442079460000" in rejected.stderr
+    allowed = run_cli(["plan", str(path), "--now", NOW, "--allow-international"], env)
+    assert allowed.exit_code == 0
+    assert "+ create Tom <tel:+442079460000>  00442079460000" in allowed.stdout
+
+
+def test_call_organizer_flag(env, tmp_path):
+    path = write_calendar(
+        tmp_path / "org.ics",
+        vevent(
+            "org@example.com",
+            "Organised",
+            "20270105T110000",
+            extra="ORGANIZER;CN=Meera Nair:tel:+919876543212",
+        ),
+    )
+    without = run_cli(["plan", str(path), "--now", NOW], env).stdout
+    assert "09876543212" not in without
+    with_organizer = run_cli(["plan", str(path), "--now", NOW, "--call-organizer"], env).stdout
+    assert "+ create Meera Nair <tel:+919876543212>  09876543212" in with_organizer
+
+
+def test_greeting_accepted(env, standup):
+    result = run_cli(["plan", str(standup), "--now", NOW, "--greeting", "Joining <stand-up> & demo"], env)
+    assert result.exit_code == 0
+    assert "Plan: 2 to create" in result.stdout

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import json
+from datetime import datetime
 from pathlib import Path
 
 import jsonschema
 import pytest
 
+from ics2conf import plan as planner
+from ics2conf.lock import namespace_lock
 from ics2conf.model import make_job_key
+from ics2conf.output import Output
+from ics2conf.pipeline import build_desired
+from ics2conf.runs import make_client
+from ics2conf.settings_loader import load_settings
+from ics2conf.syncing import apply_with_progress
 from tests.cli_support import (
     EASYCRON_KEY,
     KOOKOO_KEY,
@@ -285,3 +294,50 @@ def test_isolated_env_has_no_keys(tmp_path):
     env = isolated_env(tmp_path)
     assert env["EASYCRON_API_KEY"] is None
     assert env["KOOKOO_API_KEY"] is None
+
+
+def test_lock_timeout_is_one_line(calendars, env, easycron_server, monkeypatch):
+    monkeypatch.setenv("ICS2CONF_STATE_DIR", env["ICS2CONF_STATE_DIR"])
+    with namespace_lock("default", 1):
+        result = sync(calendars, env, "--lock-timeout", "0")
+    assert result.exit_code == 1
+    assert "Another ics2conf sync of namespace 'default' is running" in result.stderr
+    assert "--lock-timeout" in result.stderr
+    assert easycron_server.writes == 0
+
+
+class TerminalBuffer(io.StringIO):
+    """A text buffer that claims to be a terminal, so rich draws the progress bar into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def progress_run(tmp_path, easycron_server, monkeypatch, *, jobs: int, quiet: bool = False) -> str:
+    attendees = tuple((f"Person {n}", f"tel:+9198765432{n:02d}") for n in range(jobs))
+    path = write_calendar(tmp_path / "big.ics", vevent("big@example.com", "Big", "20270105T110000", attendees=attendees))
+    env = server_env(tmp_path, easycron_server)
+    settings = load_settings({}, env={k: v for k, v in env.items() if v is not None}, cwd=tmp_path).settings
+    state = build_desired([str(path)], settings, now=datetime.fromisoformat(NOW))
+    plan = planner.diff(state.jobs, [], "default")
+
+    buffer = TerminalBuffer()
+    monkeypatch.setattr("sys.stderr", buffer)
+    output = Output(settings.secrets(), quiet=quiet)
+    report = apply_with_progress(plan, make_client(settings), settings, output)
+    assert report.ok
+    return buffer.getvalue()
+
+
+def test_progress_bar_on_terminal_for_large_sync(tmp_path, easycron_server, monkeypatch):
+    drawn = progress_run(tmp_path, easycron_server, monkeypatch, jobs=25)
+    assert "applying" in drawn
+    assert "25/25" in drawn
+
+
+def test_progress_bar_silent_when_quiet(tmp_path, easycron_server, monkeypatch):
+    assert progress_run(tmp_path, easycron_server, monkeypatch, jobs=25, quiet=True) == ""
+
+
+def test_progress_bar_silent_for_small_sync(tmp_path, easycron_server, monkeypatch):
+    assert progress_run(tmp_path, easycron_server, monkeypatch, jobs=5) == ""
