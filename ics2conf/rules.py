@@ -140,8 +140,25 @@ def format_values(values, low: int, high: int) -> str:
     return ",".join(items)
 
 
-def candidate_for(rule: Rule, first_local: datetime) -> Candidate | None:
-    """Return cron fields carrying ``rule`` from its first call ``first_local`` (zone wall time)."""
+def candidates_for(rule: Rule, first_local: datetime) -> list[Candidate]:
+    """Return cron fields that may carry ``rule`` from its first call ``first_local``, best first.
+
+    When the first call's weekday is not in BYDAY but the next day's is, a
+    lead time may have moved every call across midnight to the previous day,
+    so a candidate shifted by one weekday follows the plain one. The plain one
+    still comes first: RFC 5545 counts a DTSTART that does not match the rule
+    as an occurrence, and the rest of the series then follows BYDAY.
+    """
+    result = []
+    for shift in (0, -1):
+        candidate = candidate_for(rule, first_local, shift)
+        if candidate is not None and candidate not in result:
+            result.append(candidate)
+    return result
+
+
+def candidate_for(rule: Rule, first_local: datetime, shift: int = 0) -> Candidate | None:
+    """Return cron fields carrying ``rule`` from ``first_local`` (zone wall time), BYDAY moved by ``shift`` days."""
     if rule.unsupported or rule.freq not in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
         return None
     if rule.by_month_day and rule.by_day:
@@ -154,7 +171,7 @@ def candidate_for(rule: Rule, first_local: datetime) -> Candidate | None:
     if rule.freq == "YEARLY" and not (rule.by_month or rule.by_month_day or rule.by_day):
         months = (first_local.month,)
 
-    day_fields = _day_fields(rule, first_local)
+    day_fields = _day_fields(rule, first_local, shift)
     if day_fields is None:
         return None
     minutes = tuple(sorted(set(rule.by_minute))) if rule.by_minute else (first_local.minute,)
@@ -164,8 +181,10 @@ def candidate_for(rule: Rule, first_local: datetime) -> Candidate | None:
     return Candidate(minutes, hours, months, day_fields)
 
 
-def _day_fields(rule: Rule, first_local: datetime) -> tuple[tuple[str, str], ...] | None:
+def _day_fields(rule: Rule, first_local: datetime, shift: int) -> tuple[tuple[str, str], ...] | None:
     weekday = (first_local.weekday() + 1) % 7  # Sunday = 0
+    if shift and not rule.by_day:
+        return None
     if rule.by_month_day:
         if rule.freq == "WEEKLY":
             return None  # RFC 5545 forbids BYMONTHDAY with WEEKLY
@@ -185,14 +204,8 @@ def _day_fields(rule: Rule, first_local: datetime) -> tuple[tuple[str, str], ...
         ordinals = sorted({(ordinal, day) for ordinal, day in rule.by_day if ordinal is not None})
         if ordinals and not (rule.freq == "MONTHLY" or (rule.freq == "YEARLY" and rule.by_month)):
             return None
-        shift = 0
-        if not ordinals and weekday not in plain:
-            # A lead time that moves the first call across midnight moves every
-            # call to the previous weekday.
-            if (weekday + 1) % 7 in plain:
-                shift = -1
-            else:
-                return None
+        if shift and (ordinals or weekday in plain or (weekday - shift) % 7 not in plain):
+            return None
         pairs = []
         if plain:
             pairs.append(("*", format_values([(d + shift) % 7 for d in plain], 0, 6)))

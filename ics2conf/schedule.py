@@ -38,7 +38,7 @@ from .dated import dated_expressions
 from .dst import colliding_months, needs_utc
 from .errors import ScheduleError
 from .model import MAX_EXPRESSION_LENGTH, CallSeries, Schedule, SchedulePart
-from .rules import Candidate, candidate_for, format_values, last_occurrence, parse_rule
+from .rules import Candidate, candidates_for, format_values, last_occurrence, parse_rule
 
 UTC = timezone.utc
 DEFAULT_CHECK_DAYS = 400
@@ -71,6 +71,10 @@ def _wall_to_instant(wall: datetime, tz: ZoneInfo) -> datetime:
 
 def _month_after(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return _wall_to_instant(datetime.combine(day, datetime.min.time()), tz)
 
 
 # --- drafts -------------------------------------------------------------------
@@ -211,6 +215,26 @@ def _range_fields(
     return result
 
 
+def _alternatives_overlap(expressions: list, first_year: int) -> bool:
+    """Return whether two day-field alternatives share a day within 28 years.
+
+    Weekdays and month lengths repeat every 28 years between 1901 and 2099,
+    so a shared day (``29`` and ``L`` in a leap February) shows up within one
+    cycle. Both would fire, ringing twice.
+    """
+    if len(expressions) < 2:
+        return False
+    for year in range(first_year, min(first_year + 28, MAX_YEAR) + 1):
+        for month in range(1, 13):
+            seen: set[int] = set()
+            for expression in expressions:
+                days = set(expression.days(year, month))
+                if days & seen:
+                    return True
+                seen |= days
+    return False
+
+
 def _propose(
     candidate: Candidate,
     last: datetime | None,
@@ -225,6 +249,8 @@ def _propose(
     zone = tz.key
     now_local = now.astimezone(tz)
     base = [parse_cron(text) for text in candidate.expressions()]
+    if _alternatives_overlap(base, now_local.year):
+        return None
     scan_end = now + timedelta(days=365 * DST_SCAN_YEARS)
     if last is not None:
         scan_end = min(scan_end, _wall_to_instant(last, tz) + timedelta(days=1))
@@ -243,23 +269,22 @@ def _propose(
         fires = [f for f in fires if f.astimezone(tz).replace(tzinfo=None) <= last]
     expected = [t for t in intended if not is_bad(t)]
     differences = set(fires).symmetric_difference(expected)
-    if len(fires) != len(set(fires)):
-        return None  # two day-field alternatives fire at the same minute
 
-    lower: date | None = None
-    if differences:
-        lower = _month_after(max(differences).astimezone(tz).date())
-        limit = horizon_end
-        if series.first_call > now:
-            limit = max(limit, _wall_to_instant(
-                datetime.combine(_month_after(series.first_call.astimezone(tz).date()), datetime.min.time()), tz
-            ))
-        lower_instant = _wall_to_instant(datetime.combine(lower, datetime.min.time()), tz)
-        if lower_instant > limit or lower_instant >= window_end:
-            return None
-    dated_until = (
-        _wall_to_instant(datetime.combine(lower, datetime.min.time()), tz) if lower else now
-    )
+    # Differences whose month ends within the horizon (or, for a series that
+    # starts later, by the end of its first month) are dated, and the
+    # candidate starts the month after. The first later difference cuts the
+    # candidate off at the start of its month: the schedule is exact until then.
+    limit = horizon_end
+    if series.first_call > now:
+        first_month_end = _month_after(series.first_call.astimezone(tz).date())
+        limit = max(limit, _midnight(first_month_end, tz))
+    early = [d for d in differences if _midnight(_month_after(d.astimezone(tz).date()), tz) <= limit]
+    late = sorted(set(differences) - set(early))
+    lower = _month_after(max(early).astimezone(tz).date()) if early else None
+    cut = late[0].astimezone(tz).date().replace(day=1) if late else None
+    dated_until = _midnight(lower, tz) if lower else now
+    if dated_until >= window_end or (cut is not None and _midnight(cut, tz) <= horizon_end):
+        return None
 
     # Upper end: the last month whose fires all precede the rule's end; the
     # partial month after it becomes dated.
@@ -270,12 +295,11 @@ def _propose(
         last_month = (MAX_YEAR, 12)
     elif last is not None:
         month_first = datetime(last.year, last.month, 1)
-        month_end = datetime.combine(_month_after(last.date()), datetime.min.time())
         in_month: list[datetime] = []
         if last.month in good_months:
+            start = _wall_to_instant(month_first, tz)
+            end = _midnight(_month_after(last.date()), tz)
             for text in candidate.expressions(months=good_months):
-                start = _wall_to_instant(month_first, tz)
-                end = _wall_to_instant(month_end, tz)
                 in_month.extend(fire_times(text, zone, start, end).instants)
         walls = sorted(f.astimezone(tz).replace(tzinfo=None) for f in in_month)
         if any(w > last for w in walls):
@@ -284,33 +308,39 @@ def _propose(
             last_month = (previous.year, previous.month)
         else:
             last_month = (last.year, last.month)
+    if cut is not None and (last is None or cut <= date(last.year, last.month, 1)):
+        previous_day = cut - timedelta(days=1)
+        last_month = (previous_day.year, previous_day.month)
+        tail_walls = []
 
     drafts: list[_Draft] = []
-    open_ended = last is None and lower is None
     if good_months:
-        if open_ended:
+        if last is None and lower is None and cut is None:
             drafts += [_Draft("e", text, zone) for text in candidate.expressions(months=good_months)]
         else:
             first = (lower.year, lower.month) if lower else (now_local.year, 1)
-            for months, years in _range_fields(good_months, first, last_month):
+            ranges = _range_fields(good_months, first, last_month)
+            if not ranges and cut is not None:
+                return None  # the candidate would carry nothing: date the horizon instead
+            for months, years in ranges:
                 drafts += [_Draft("y", text, zone) for text in candidate.expressions(months, years)]
 
     # Dated: everything before the lower bound, the bad months within the
     # horizon, and the partial last month.
     dated = [t for t in intended if t < dated_until]
     dated += [t for t in intended if dated_until <= t < horizon_end and is_bad(t)]
-    tail_instants = [_wall_to_instant(w, tz) for w in tail_walls]
-    if lower is not None:
-        tail_instants = [t for t in tail_instants if t >= dated_until]
-    dated += [t for t in tail_instants if t >= now]
+    dated += [t for t in (_wall_to_instant(w, tz) for w in tail_walls) if t >= dated_until]
     drafts += _dated_drafts(sorted(set(dated)), tz)
 
-    exact_until: datetime | None = None
+    limits: list[datetime] = []
     last_instant = _wall_to_instant(last, tz) if last is not None else None
     if bad_months and (last_instant is None or last_instant >= horizon_end):
-        exact_until = horizon_end
-    elif beyond_years or (last is None and lower is not None):
-        exact_until = _wall_to_instant(datetime(MAX_YEAR + 1, 1, 1), tz)
+        limits.append(horizon_end)
+    if cut is not None:
+        limits.append(_midnight(cut, tz))
+    if beyond_years or (last is None and lower is not None):
+        limits.append(_wall_to_instant(datetime(MAX_YEAR + 1, 1, 1), tz))
+    exact_until = min(limits) if limits else None
     return _Proposal(drafts, exact_until)
 
 
@@ -461,17 +491,17 @@ def compile_schedule(
 
     rule = parse_rule(series.rrule) if series.rrule else None
     first_local = series.first_call.astimezone(tz)
-    candidate = candidate_for(rule, first_local) if rule is not None else None
+    candidates = candidates_for(rule, first_local) if rule is not None else []
     last = None
     if rule is not None:
         try:
             last = last_occurrence(rule, first_local, tz)
         except (ValueError, TypeError):
-            candidate = None
+            candidates = []
     window_end = check_end or _default_check_end(series, now, horizon_end, last, tz)
     intended = intended_calls(series, now, window_end)
 
-    if candidate is not None:
+    for candidate in candidates:
         try:
             schedule = _compile_proposal(candidate, last, tz, series, now, horizon_end, window_end, intended)
         except CronSyntaxError:

@@ -351,3 +351,27 @@ def test_long_dated_expression_split(monkeypatch):
     assert all(len(text) <= 30 for text in texts)
     days = sorted(int(d) for text in texts for d in text.split()[2].split(","))
     assert days == list(range(1, 31, 2))
+
+
+def test_overlapping_day_alternatives_never_double():
+    # In a leap February the 29th is also the last day: one call, not two.
+    series = make_series(IST, datetime(2026, 1, 1, 10, 0), "FREQ=MONTHLY;BYMONTHDAY=1,29,-1")
+    now = datetime(2028, 2, 1, tzinfo=UTC)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
+    verify_schedule(schedule, series, start=now, end=now + timedelta(days=60))
+    feb_29 = datetime(2028, 2, 29, 4, 30, tzinfo=UTC)
+    assert sum(part.fires.count(feb_29) for part in schedule.parts) == 1
+
+
+def test_exdate_after_horizon_cuts_ranged_part():
+    series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO", exdates=(datetime(2027, 6, 14, 10, 0),))
+    schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    assert _parts(schedule) == [("y0", "0 10 * * 1 2026", IST), ("y1", "0 10 * 1-5 1 2027", IST)]
+    assert schedule.exact_until == datetime(2027, 5, 31, 18, 30, tzinfo=UTC)
+
+
+def test_dtstart_off_rule_stays_evergreen():
+    # DTSTART on a Sunday with BYDAY=MO: the Sunday is past, Mondays follow.
+    series = make_series(IST, datetime(2025, 6, 1, 10, 0), "FREQ=DAILY;BYDAY=MO")
+    schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    assert _parts(schedule) == [("e0", "0 10 * * 1", IST)]
