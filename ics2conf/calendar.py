@@ -1,9 +1,9 @@
 """Turn calendar inputs into ``Event`` values, one per meeting.
 
 Every VEVENT of every input is a version of its UID. The newest version of
-each UID wins (RFC 5546 section 2.1.5: the highest SEQUENCE, then the latest
-DTSTAMP or LAST-MODIFIED); a newest version that is cancelled removes the
-meeting. RECURRENCE-ID overrides are resolved the same way per occurrence
+each UID wins: the highest SEQUENCE, then the latest DTSTAMP or
+LAST-MODIFIED (RFC 5546 section 2.1.5). When the newest version is
+cancelled, the meeting is removed. RECURRENCE-ID overrides are resolved the same way per occurrence
 and are kept unless a newer version of the whole series replaced them.
 Occurrences are expanded lazily with recurring-ical-events.
 """
@@ -364,7 +364,6 @@ def _build_event(
         master=master,
         overrides=overrides,
         default_zone=local_zone,
-        output_zone=timezones.zone_info(zone),
     )
     return Event(
         uid=uid,

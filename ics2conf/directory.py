@@ -107,7 +107,10 @@ def _is_mobile(raw: str) -> bool:
 
 
 def _read_csv(text: str, source: str, directory: Directory) -> None:
-    rows = list(csv.reader(io.StringIO(text)))
+    first_line = text.split("\r\n", 1)[0]
+    # Spreadsheets in many locales save CSV with semicolons; tabs come from pasted tables.
+    delimiter = next((d for d in (",", ";", "\t") if d in first_line), ",")
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     rows = [row for row in rows if any(cell.strip() for cell in row)]
     if not rows:
         directory.problems.append(Problem("warning", f"directory file {source} is empty", source))

@@ -2,7 +2,7 @@
 
 recurring-ical-events applies RRULE, RDATE, EXDATE and RECURRENCE-ID
 overrides (including RANGE=THISANDFUTURE). ``OccurrenceIndex`` wraps it for
-a scheduler that asks for many windows over several years: results are
+a scheduler that requests many windows over several years: results are
 computed per calendar year (UTC) once and cached, and years before the first
 or after the last possible occurrence are answered without expanding.
 """
@@ -37,10 +37,8 @@ class OccurrenceIndex:
         master: icalendar.Event | None,
         overrides: list[icalendar.Event],
         default_zone: tzinfo,
-        output_zone: tzinfo = UTC,
     ):
         self._master = master
-        self._output_zone = output_zone
         self._overrides = overrides
         self._default_zone = default_zone
         self._years: dict[int, list[datetime]] = {}
@@ -63,17 +61,17 @@ class OccurrenceIndex:
             if master is not None and self._overrides:
                 # Overrides of a non-recurring event replace it (RFC 5545 3.8.4.4).
                 starts = [self._start_of(c) for c in self._overrides if not _is_cancelled(c)]
-            self._simple = sorted({t.astimezone(self._output_zone) for t in starts})
+            self._simple = sorted({t.astimezone(UTC) for t in starts})
             return
 
         _include_until_date(master)
         self._first = min([self._start_of(master)] + [self._start_of(c) for c in self._overrides])
         self._last = self._series_end(master)
 
-        # Building the query costs about a millisecond; an export holds
-        # thousands of series that ended years ago and are never expanded, so
-        # only series still running by the clock build it now, where a bad
-        # rule surfaces while loading.
+        # Building the query costs about a millisecond (measured on the
+        # development machine), and an export may hold thousands of series
+        # that ended years ago. So only series still running by the clock
+        # build it now, where a bad rule surfaces while loading.
         if self._last is None or self._last > datetime.now(UTC):
             self._build_query()
 
@@ -90,10 +88,8 @@ class OccurrenceIndex:
         return as_aware(component.decoded("DTSTART"), self._default_zone)
 
     def _series_end(self, master: icalendar.Event) -> datetime | None:
-        rules = master.get("RRULE")
-        rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
         ends: list[datetime] = []
-        for rule in rules:
+        for rule in _as_list(master.get("RRULE")):
             end = self._rule_end(master, rule)
             if end is None:
                 return None
@@ -141,7 +137,11 @@ class OccurrenceIndex:
         return None
 
     def __call__(self, start: datetime, end: datetime) -> list[datetime]:
-        """Return the sorted start instants of real occurrences in ``[start, end)``.
+        """Return the sorted start instants of real occurrences in ``[start, end)``, in UTC.
+
+        UTC, not the event's zone: PEP 495 makes a zoned datetime inside a DST
+        fold or gap compare unequal to every datetime of another zone, which
+        would break set and equality checks against cron fire times.
 
         Raises CalendarError naming the UID when recurring-ical-events fails
         on the series.
@@ -189,7 +189,7 @@ class OccurrenceIndex:
                 continue
             instant = self._start_of(component)
             if span_start <= instant < span_end:
-                instants.add(instant.astimezone(self._output_zone))
+                instants.add(instant.astimezone(UTC))
         result = sorted(instants)
         self._years[year] = result
         return result
@@ -203,7 +203,7 @@ def _include_until_date(master: icalendar.Event) -> None:
     """Make a date UNTIL of a timed series include that whole day.
 
     RFC 5545 (3.3.10) requires UNTIL to have DTSTART's value type but some
-    writers put a date under a timed DTSTART. The rule also says UNTIL bounds
+    writers put a date under a timed DTSTART. The rule also states that UNTIL bounds
     the recurrence "in an inclusive manner", so the date's last second is
     used, in DTSTART's zone, instead of its first.
     """

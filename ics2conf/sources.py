@@ -85,7 +85,11 @@ def _iter_input_bytes(
         if stdin is None:
             problems.append(Problem("error", "cannot read '-': no standard input was given", STDIN_LABEL))
             return
-        yield STDIN_LABEL, stdin.read()
+        data = stdin.read()
+        if isinstance(data, str):
+            # A text stream has already been decoded; encode it back for one code path.
+            data = data.encode("utf-8")
+        yield STDIN_LABEL, data
         return
 
     if is_feed_url(item):
@@ -198,9 +202,9 @@ def fetch_feed(
 def decode_calendar_bytes(data: bytes, source: str) -> tuple[str, list[Problem]]:
     """Decode calendar bytes to unfolded text with CRLF line endings.
 
-    UTF-8 (with or without BOM) is expected as RFC 5545 requires; other bytes
-    are read as Windows-1252 (a superset of Latin-1 for printable text) with
-    a warning, so a legacy export never stops the run.
+    RFC 5545 requires UTF-8, with or without BOM. Other bytes are read as
+    Windows-1252, a superset of Latin-1 for printable text, with a warning,
+    so a legacy export never stops the run.
     """
     problems: list[Problem] = []
     if data.startswith(UTF8_BOM):
@@ -243,7 +247,7 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
     """Split text into complete VCALENDAR blocks.
 
     A block missing its ``END:VCALENDAR`` keeps the components that were
-    closed before the text ended, and a warning says so. Text outside any
+    closed before the text ended, with a warning. Text outside any
     VCALENDAR is ignored.
     """
     problems: list[Problem] = []

@@ -4,8 +4,8 @@ A VTIMEZONE (RFC 5545 section 3.6.5) defines a zone by observances: each
 STANDARD or DAYLIGHT part starts at DTSTART local time and repeats by its
 RRULE or RDATEs, switching from TZOFFSETFROM to TZOFFSETTO. ``OffsetTable``
 expands those onsets into UTC instants once. Jobs need an IANA name, so
-``matching_zone`` looks for an IANA zone with the same offsets; when none
-matches, ``DefinedZone`` serves the definition's own rules as a tzinfo that
+``matching_zone`` looks for an IANA zone with the same offsets. When none
+matches, ``DefinedZone`` serves the definition's own rules as a tzinfo. It
 is far cheaper than dateutil's, which re-expands the rules on every call.
 """
 
@@ -87,13 +87,11 @@ def offset_table(component: icalendar.Timezone) -> OffsetTable | None:
 
 
 def _rule_onsets(observance, start: datetime) -> list[datetime]:
-    rules = observance.get("RRULE")
-    rules = rules if isinstance(rules, list) else [rules] if rules is not None else []
     onsets: list[datetime] = []
-    for rule in rules:
+    for rule in _as_list(observance.get("RRULE")):
         # An observance's UNTIL is in UTC (RFC 5545 section 3.6.5) while its
-        # DTSTART is local; dateutil rejects the mix, and the hours between
-        # the two readings never hold an onset of a yearly rule.
+        # DTSTART is local, and dateutil rejects the mix. Reading UNTIL as
+        # local time moves it by hours, which never contain a yearly onset.
         text = _UNTIL_UTC.sub(r"\1", rule.to_ical().decode())
         expanded = rrulestr(text, dtstart=_late_start(rule, start))
         onsets += expanded.between(max(start, TABLE_START), TABLE_END, inc=True)
@@ -116,8 +114,7 @@ def _late_start(rule, start: datetime) -> datetime:
 
 def _rdate_onsets(observance) -> list[datetime]:
     onsets: list[datetime] = []
-    rdates = observance.get("RDATE")
-    for rdate in rdates if isinstance(rdates, list) else [rdates] if rdates is not None else []:
+    for rdate in _as_list(observance.get("RDATE")):
         for item in rdate.dts:
             value = item.dt[0] if isinstance(item.dt, tuple) else item.dt
             if isinstance(value, datetime):
@@ -125,6 +122,12 @@ def _rdate_onsets(observance) -> list[datetime]:
             elif isinstance(value, date):
                 onsets.append(datetime(value.year, value.month, value.day))
     return onsets
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def fixed_offset_table(offset: timedelta) -> OffsetTable:

@@ -204,7 +204,7 @@ def test_occurrences_repeated_windows_agree():
 
 def test_years_after_until_need_no_expansion():
     event = events_by_uid(load("outlook_vtimezone.ics"))["outlook-vtimezone-berlin@example.com"]
-    # The series ends in April 2027, so later years answer without expansion.
+    # The series ends in April 2027, so later years return without expansion.
     assert event.occurrences(utc("2030-01-01T00:00Z"), utc("2040-01-01T00:00Z")) == []
     assert event.occurrences._years == {}
 
@@ -232,3 +232,46 @@ def test_weekly_series_over_years():
 def test_several_inputs_listed_in_sources():
     result = load("version_seq1.ics", "version_seq2.ics")
     assert result.sources == [str(DATA / "version_seq1.ics"), str(DATA / "version_seq2.ics")]
+
+
+def test_rdate_adds_occurrences(tmp_path):
+    path = tmp_path / "rdate.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:rdate@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART;TZID=Asia/Kolkata:20270301T100000\r\nRRULE:FREQ=WEEKLY;COUNT=2\r\n"
+        "RDATE;TZID=Asia/Kolkata:20270303T150000\r\nRDATE;VALUE=PERIOD:20270304T060000Z/PT1H\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:rdate-only@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART;TZID=Asia/Kolkata:20270401T100000\r\nRDATE;TZID=Asia/Kolkata:20270402T100000,20270403T100000\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    events = events_by_uid(load_events([str(path)]))
+    assert events["rdate@example.com"].has_exceptions
+    assert events["rdate@example.com"].occurrences(*WINDOW) == [
+        utc("2027-03-01T04:30Z"),
+        utc("2027-03-03T09:30Z"),
+        utc("2027-03-04T06:00Z"),
+        utc("2027-03-08T04:30Z"),
+    ]
+    assert events["rdate-only@example.com"].rrule is None
+    assert events["rdate-only@example.com"].occurrences(*WINDOW) == [
+        utc("2027-04-01T04:30Z"),
+        utc("2027-04-02T04:30Z"),
+        utc("2027-04-03T04:30Z"),
+    ]
+
+
+def test_dst_gap_and_fold_follow_rfc5545(tmp_path):
+    # RFC 5545 3.3.5: a nonexistent local time uses the offset before the
+    # gap, an ambiguous one its first occurrence.
+    path = tmp_path / "dst.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:dst@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART;TZID=Europe/Berlin:20270321T023000\r\n"
+        "RRULE:FREQ=WEEKLY;COUNT=2\r\nRDATE;TZID=Europe/Berlin:20271031T023000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    event = load_events([str(path)]).events[0]
+    assert event.occurrences(*WINDOW) == [
+        utc("2027-03-21T01:30Z"),
+        utc("2027-03-28T01:30Z"),  # 02:30 does not exist that day: read with +01:00
+        utc("2027-10-31T00:30Z"),  # 02:30 happens twice: the first, at +02:00
+    ]

@@ -1,8 +1,8 @@
 """Every file of the public calendar corpus loads without an exception escaping.
 
-The corpus (real exports and deliberately broken files from the icalendar
-and recurring-ical-events projects) lives next to the repository; the test
-is skipped when it is absent.
+The corpus holds real exports and deliberately broken files from the
+icalendar and recurring-ical-events projects. It lives next to the
+repository, and the test is skipped when it is absent.
 """
 
 from __future__ import annotations

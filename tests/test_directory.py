@@ -107,3 +107,10 @@ def test_vcard_without_email_is_warning(tmp_path):
     directory = load_directory([str(path)])
     assert len(directory) == 0
     assert "No Mail" in directory.problems[0].message
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_csv_other_delimiters(tmp_path, delimiter):
+    path = tmp_path / "people.csv"
+    path.write_text(f"email{delimiter}phone{delimiter}name\ne@example.com{delimiter}+91 98765 43228{delimiter}E\n")
+    assert load_directory([str(path)]).lookup("e@example.com") == "+91 98765 43228"

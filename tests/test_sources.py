@@ -211,3 +211,9 @@ def test_feed_connection_refused():
     probe.close()
     with pytest.raises(sources.FeedError, match="failed"):
         sources.fetch_feed(f"http://127.0.0.1:{port}/none.ics", timeout=(1.0, 1.0))
+
+
+def test_stdin_text_stream():
+    stdin = io.StringIO((DATA / "utf8_bom.ics").read_text(encoding="utf-8-sig"))
+    result = load_events(["-"], stdin=stdin)
+    assert [e.summary for e in result.events] == ["Réunion d’équipe"]
