@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cronexpr import CronSyntaxError, fire_times, parse_cron
 from .errors import PlanError
 from .model import Action, Create, Delete, DesiredJob, JobSpec, Plan, RemoteJob, Update, parse_job_name
 
 REASON_NOT_DESIRED = "no longer in the calendar"
+REASON_EXPIRED = "its last run has passed"
 REASON_DUPLICATE = "duplicate"  # followed by " of job <id>"
 
 # Deleting more than this share of a namespace's jobs, and more than
@@ -78,13 +82,44 @@ def changed_fields(spec: JobSpec, remote: RemoteJob) -> tuple[str, ...]:
     return tuple(changed)
 
 
-def diff(desired: Sequence[DesiredJob], remote: Sequence[RemoteJob], namespace: str) -> Plan:
+def is_expired(job: RemoteJob, now: datetime) -> bool:
+    """Return whether a job's expression pins years that hold no fire at or after ``now``.
+
+    An expression without a year field, or one that cannot be parsed, never
+    counts as expired.
+    """
+    try:
+        years = parse_cron(job.cron_expression).years
+        ZoneInfo(job.timezone or "UTC")
+    except (CronSyntaxError, ZoneInfoNotFoundError, ValueError):
+        return False
+    if years is None:
+        return False
+    # Two days past the last pinned year cover every zone's offset from UTC.
+    end = datetime(max(years) + 1, 1, 3, tzinfo=timezone.utc)
+    if end <= now:
+        return True
+    if max(years) > now.year + 1:
+        return False  # a later year is pinned; not worth evaluating
+    fires = fire_times(job.cron_expression, job.timezone or "UTC", now, end)
+    return not (fires.instants or fires.nonexistent or fires.ambiguous)
+
+
+def diff(
+    desired: Sequence[DesiredJob],
+    remote: Sequence[RemoteJob],
+    namespace: str,
+    *,
+    now: datetime | None = None,
+) -> Plan:
     """Return the actions that turn the namespace's managed jobs into exactly ``desired``.
 
     Missing jobs are created, changed ones updated in place, and managed jobs
     no longer desired deleted. When several remote jobs carry one name (an
     older crash or a concurrent run), the lowest id is kept and the rest are
-    deleted as duplicates. Raises PlanError when a desired job's name is not a
+    deleted as duplicates. With ``now`` (aware), a delete of a job whose last
+    fire time has passed carries REASON_EXPIRED, which the mass-delete guard
+    does not count. Raises PlanError when a desired job's name is not a
     job name of ``namespace`` or two desired jobs share a name, because
     writing such a job would break ownership on the next sync.
     """
@@ -117,7 +152,9 @@ def diff(desired: Sequence[DesiredJob], remote: Sequence[RemoteJob], namespace: 
 
     for name, copies in managed.items():
         if name not in wanted:
-            deletes.extend(Delete(copy, REASON_NOT_DESIRED) for copy in sorted(copies, key=lambda r: r.id))
+            for copy in sorted(copies, key=lambda r: r.id):
+                expired = now is not None and is_expired(copy, now)
+                deletes.append(Delete(copy, REASON_EXPIRED if expired else REASON_NOT_DESIRED))
 
     uid_of_hash = {parse_job_name(job.spec.name).uid_hash: job.event_uid for job in wanted.values()}
     actions: list[Action] = [*creates, *updates, *deletes]
@@ -168,13 +205,15 @@ def check_mass_delete(plan: Plan, allow: bool) -> None:
 
     The guard trips when more than half of the namespace's managed jobs, and
     more than five, would be deleted. Removing duplicates does not count,
-    because their job stays in the account.
+    because their job stays in the account, and neither does removing jobs
+    whose last run has passed (see ``diff``), because they can never fire again.
     """
     if allow:
         return
     duplicates = sum(1 for action in plan.deletes if is_duplicate_delete(action))
-    removals = len(plan.deletes) - duplicates
-    total = plan.managed_count - duplicates
+    expired = sum(1 for action in plan.deletes if action.reason == REASON_EXPIRED)
+    removals = len(plan.deletes) - duplicates - expired
+    total = plan.managed_count - duplicates - expired
     if removals > MASS_DELETE_MIN_COUNT and removals > total * MASS_DELETE_SHARE:
         raise PlanError(
             f"The sync would delete {removals} of the {total} jobs in namespace {plan.namespace!r},"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,11 @@ from hypothesis import strategies as st
 
 from ics2conf.errors import PlanError
 from ics2conf.model import Create, Delete, RemoteJob, Update, make_job_key, parse_job_name
-from ics2conf.plan import check_mass_delete, diff, is_duplicate_delete, normalize_url
+from ics2conf.plan import check_mass_delete, diff, is_duplicate_delete, is_expired, normalize_url
 from tests.job_factory import desired_job, desired_set
+
+
+NOW = datetime(2026, 2, 1, 0, 0, tzinfo=timezone.utc)
 
 
 def remote_of(job, job_id: int, **changes) -> RemoteJob:
@@ -231,6 +235,37 @@ def test_mass_delete_guard_ignores_duplicates():
     plan = diff(jobs, remote, "default")
     assert len(plan.deletes) == 12
     check_mass_delete(plan, allow=False)
+
+
+@pytest.mark.parametrize(
+    ("expression", "zone", "expired"),
+    [
+        ("30 9 15 1 * 2026", "Asia/Kolkata", True),  # 2026-01-15 04:00 UTC, before now
+        ("30 9 15 1 * 2025", "UTC", True),
+        ("30 9 15 1,6 * 2026", "Asia/Kolkata", False),  # June is still ahead
+        ("0 9 * * 1", "Asia/Kolkata", False),  # no year field: fires forever
+        ("30 9 15 1 * 2026-2027", "UTC", False),
+        ("30 9 15 1 * 2030", "UTC", False),
+        ("0 12 1 2 * 2026", "Pacific/Kiritimati", True),  # 2026-02-01 12:00 +14 is 2026-01-31 22:00 UTC
+        ("0 20 31 1 * 2026", "America/Los_Angeles", False),  # 2026-01-31 20:00 -08 is after now
+        ("not a cron expression", "UTC", False),
+        ("30 9 15 1 * 2025", "Mars/Olympus_Mons", False),
+    ],
+)
+def test_is_expired(expression, zone, expired):
+    job = RemoteJob(id=1, name="n", url="https://example.com", cron_expression=expression, timezone=zone)
+    assert is_expired(job, NOW) is expired
+
+
+def test_expired_deletes_labelled_and_not_guarded():
+    jobs = [desired_job(f"m{n}@example.com", cron_expression="30 9 15 1 * 2026") for n in range(10)]
+    remote = [remote_of(job, n) for n, job in enumerate(jobs)]
+    plan = diff([], remote, "default", now=NOW)
+    assert {d.reason for d in plan.deletes} == {"its last run has passed"}
+    check_mass_delete(plan, allow=False)
+    # Without a now the same deletes look like a truncated export.
+    with pytest.raises(PlanError):
+        check_mass_delete(diff([], remote, "default"), allow=False)
 
 
 # --- property: applying a plan yields exactly the desired jobs -----------------
