@@ -140,6 +140,10 @@ class CallSeries:
     rrule: str | None
     intended: Callable[[datetime, datetime], list[datetime]] = field(compare=False, repr=False)
     label: str = ""  # stable suffix for extra attempts (redials); "" for the main call
+    # EXDATE, RDATE or RECURRENCE-ID anywhere in the series. Exceptions after
+    # the compiler's check window cannot be seen, so such a schedule is only
+    # claimed exact up to the end of that window.
+    has_exceptions: bool = False
 
 
 @dataclass(frozen=True)

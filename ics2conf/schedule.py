@@ -371,6 +371,7 @@ def _assemble(
     now: datetime,
     checked_until: datetime,
     exact_until: datetime | None,
+    evergreen_until: datetime | None = None,
 ) -> Schedule:
     evaluated = []
     for draft in _join_all(drafts):
@@ -393,7 +394,7 @@ def _assemble(
     for draft, fires in evaluated:
         number = counters.get(draft.kind, 0)
         counters[draft.kind] = number + 1
-        part_exact_until = None if draft.kind == "e" else exact_until
+        part_exact_until = evergreen_until if draft.kind == "e" else exact_until
         parts.append(SchedulePart(
             key=f"{draft.kind}{number}",
             cron_expression=draft.expression,
@@ -467,8 +468,13 @@ def _compile_proposal(
     proposal = _propose(candidate, last, tz, series, now, horizon_end, window_end, intended)
     if proposal is None:
         return None
-    checked_until = window_end if proposal.exact_until is None else min(window_end, proposal.exact_until)
-    schedule = _assemble(series, proposal.drafts, now, checked_until, proposal.exact_until)
+    exact_until = evergreen_until = proposal.exact_until
+    if exact_until is None and series.has_exceptions and not _series_ends_before(series, last, tz, window_end):
+        exact_until = evergreen_until = window_end
+    else:
+        evergreen_until = None
+    checked_until = window_end if exact_until is None else min(window_end, exact_until)
+    schedule = _assemble(series, proposal.drafts, now, checked_until, exact_until, evergreen_until)
     expected = [t for t in intended if t < checked_until]
     if _mismatch(schedule, expected, now, checked_until) is not None:
         return None

@@ -375,3 +375,20 @@ def test_dtstart_off_rule_stays_evergreen():
     series = make_series(IST, datetime(2025, 6, 1, 10, 0), "FREQ=DAILY;BYDAY=MO")
     schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
     assert _parts(schedule) == [("e0", "0 10 * * 1", IST)]
+
+
+def test_series_with_exceptions_exact_until_window_end():
+    # An EXDATE after the check window cannot be seen, so the schedule makes no claim past it.
+    series = replace(make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO"), has_exceptions=True)
+    schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    assert _parts(schedule) == [("e0", "0 10 * * 1", IST)]
+    assert schedule.exact_until == schedule.checked_until
+    assert schedule.parts[0].exact_until == schedule.checked_until
+
+
+def test_evergreen_part_exact_forever_beside_dated_dst_parts():
+    series = make_series("Europe/Berlin", datetime(2026, 1, 5, 2, 30), "FREQ=DAILY")
+    now = datetime(2027, 3, 20, tzinfo=UTC)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
+    exact = {part.key: part.exact_until for part in schedule.parts}
+    assert exact == {"e0": None, "d0": now + timedelta(days=30), "u0": now + timedelta(days=30)}

@@ -39,6 +39,7 @@ def _series_of(path: Path) -> list[CallSeries]:
             first_call=event.start,
             rrule=event.rrule,
             intended=event.occurrences,
+            has_exceptions=event.has_exceptions,
         )
         for event in load.events
         if not event.all_day
