@@ -6,12 +6,13 @@ import logging
 import socket
 
 import pytest
+import requests
 
 from ics2conf.easycron import EasyCronClient, EasyCronUnavailable, parse_remote_job
 from ics2conf.errors import ConfigError, EasyCronAuthError, EasyCronError, EasyCronUnknownOutcome
 from ics2conf.model import JobSpec, TIMEZONE_FROM_JOB
 from ics2conf.secrets import mask_url, redact
-from tests.easycron_server import FakeEasyCron
+from tests.easycron_server import JOB_FIELDS_RETURNED, FakeEasyCron
 from tests.job_factory import KOOKOO_TEST_KEY, desired_job
 
 
@@ -329,3 +330,45 @@ def test_mask_url(url, expected):
 def test_redact_removes_raw_and_encoded_secrets():
     text = "key a+b/c= in body, a%2Bb%2Fc%3D in URL, url http://x.test/?api_key=other&n=1"
     assert redact(text, ["a+b/c=", None, ""]) == "key *** in body, *** in URL, url http://x.test/?api_key=***&n=1"
+
+
+# --- the fake server itself -------------------------------------------------
+
+
+def test_fake_returns_documented_job_fields(easycron_server):
+    job_id = make_client(easycron_server).create(spec())
+    response = requests.get(f"{easycron_server.url}/cron-jobs/{job_id}",
+                            headers={"X-API-Key": easycron_server.api_key}, timeout=5)
+    body = response.json()
+    assert response.status_code == 200
+    assert set(body) == set(JOB_FIELDS_RETURNED)
+    assert "timezone_from" not in body
+    assert isinstance(body["cron_job_id"], int)
+    assert isinstance(body["status"], int)
+    assert isinstance(body["success_criterion"], int)
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("page=0", 400),
+        ("page_size=0", 400),
+        ("page_size=501", 400),
+        ("sort_by=created", 400),
+        ("order=up", 400),
+        ("page=1&page_size=500&sort_by=cron_job_name&order=asc", 200),
+    ],
+)
+def test_fake_validates_list_parameters(easycron_server, query, status):
+    response = requests.get(f"{easycron_server.url}/cron-jobs?{query}",
+                            headers={"X-API-Key": easycron_server.api_key}, timeout=5)
+    assert response.status_code == status
+    if status != 200:
+        assert "message" in response.json()
+
+
+def test_fake_list_defaults_to_ten_newest(easycron_server):
+    ids = [easycron_server.add_job(cron_job_name=f"job {n}") for n in range(12)]
+    response = requests.get(f"{easycron_server.url}/cron-jobs",
+                            headers={"X-API-Key": easycron_server.api_key}, timeout=5)
+    assert [job["cron_job_id"] for job in response.json()["cron_jobs"]] == ids[::-1][:10]
