@@ -19,6 +19,7 @@ from typing import BinaryIO
 
 import icalendar
 import requests
+from icalendar.prop import vDDDLists, vDDDTypes, vRecur
 
 from . import timezones
 from .errors import ConfigError
@@ -332,9 +333,10 @@ def _build_event(
 ) -> Event | None:
     """Build the Event; ``local_zone`` reads floating and all-day times."""
     component = master if master is not None else main.component
-    if "DTSTART" not in component:
+    reason = _unschedulable(component)
+    if reason:
         load.problems.append(
-            Problem("error", f"event {uid} in {main.source} has no DTSTART; it cannot be scheduled", main.source, uid)
+            Problem("error", f"event {uid} in {main.source} cannot be scheduled because it {reason}", main.source, uid)
         )
         return None
 
@@ -379,6 +381,38 @@ def _build_event(
         has_exceptions=has_exceptions,
         occurrences=index,
     )
+
+
+def _unschedulable(component: icalendar.Event) -> str | None:
+    """Return why the event's start or rule cannot be read, or None."""
+    start = component.get("DTSTART")
+    if start is None:
+        return "has no DTSTART"
+    if isinstance(start, list):
+        return f"has {len(start)} DTSTART properties (keep one)"
+    if not isinstance(start, vDDDTypes):
+        return f"has an invalid DTSTART {start.to_ical().decode(errors='replace')!r}"
+    if not isinstance(start.dt, date):
+        return f"has a DTSTART without a date ({start.to_ical().decode(errors='replace')!r})"
+    for name in ("RDATE", "EXDATE"):
+        for value in _as_list(component.get(name)):
+            # A broken EXDATE could hide a cancelled occurrence, so it stops the event.
+            written = value.to_ical().decode(errors="replace")
+            if not isinstance(value, vDDDLists):
+                return f"has an invalid {name} {written!r}"
+            for item in value.dts:
+                moment = item.dt[0] if isinstance(item.dt, tuple) else item.dt
+                if not isinstance(moment, date):
+                    return f"has an {name} without a date ({written!r})"
+    for rule in _as_list(component.get("RRULE")):
+        if not isinstance(rule, vRecur):
+            return f"has an invalid RRULE {rule.to_ical().decode(errors='replace')!r}"
+        if rule.get("RSCALE"):
+            # RFC 7529 calendar scales and SKIP are not implemented by
+            # recurring-ical-events 3 or dateutil.
+            scale = str(rule["RSCALE"][0]).upper()
+            return f"repeats by RSCALE={scale} (RFC 7529), which ics2conf cannot expand"
+    return None
 
 
 def _start_sort_key(component: icalendar.Event) -> str:

@@ -275,3 +275,33 @@ def test_dst_gap_and_fold_follow_rfc5545(tmp_path):
         utc("2027-03-28T01:30Z"),  # 02:30 does not exist that day: read with +01:00
         utc("2027-10-31T00:30Z"),  # 02:30 happens twice: the first, at +02:00
     ]
+
+
+# (lines inside the VEVENT after UID and DTSTAMP, expected words in the error)
+UNSCHEDULABLE = [
+    ("DTSTART;TZID=Asia/Kolkata:20270105T100000\r\nDTSTART;TZID=Asia/Kolkata:20270105T110000",
+     "has 2 DTSTART properties"),
+    ("DTSTART:NOT-A-DATE", "invalid DTSTART 'NOT-A-DATE'"),
+    ("DTSTART:20270105T100000Z\r\nRRULE:FREQ=SOMETIMES", "invalid RRULE 'FREQ=SOMETIMES'"),
+    ("DTSTART:20270105T100000Z\r\nRRULE:RSCALE=CHINESE;FREQ=YEARLY", "RSCALE=CHINESE"),
+    ("DTSTART:20270105T100000Z\r\nRRULE:FREQ=DAILY\r\nEXDATE:", "invalid EXDATE"),
+    ("DTSTART:20270105T100000Z\r\nRDATE;VALUE=TIME:083000", "RDATE without a date"),
+]
+
+
+@pytest.mark.parametrize(("lines", "expected"), UNSCHEDULABLE, ids=[e for _, e in UNSCHEDULABLE])
+def test_unschedulable_event_is_error(tmp_path, lines, expected):
+    path = tmp_path / "bad.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:bad@example.com\r\n"
+        f"DTSTAMP:20261201T090000Z\r\n{lines}\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:good@example.com\r\nDTSTAMP:20261201T090000Z\r\nDTSTART:20270105T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    assert [e.uid for e in result.events] == ["good@example.com"]
+    errors = [p for p in result.problems if p.level == "error"]
+    assert len(errors) == 1
+    assert expected in errors[0].message
+    assert errors[0].uid == "bad@example.com"
+    assert str(path) in errors[0].message
