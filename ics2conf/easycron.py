@@ -127,7 +127,7 @@ class EasyCronClient:
         self._session = session
         self._lock = threading.Lock()
         self._budget_left = retry_budget_seconds
-        self._pause_until = 0.0  # monotonic time before which no request is sent (429 back-off)
+        self._pause_until = 0.0  # monotonic time before which no request is sent (shared back-off)
 
     def __repr__(self) -> str:
         return f"EasyCronClient({self.base_url!r})"
@@ -292,7 +292,7 @@ class EasyCronClient:
                 if status >= 500 and method == "POST":
                     raise EasyCronUnknownOutcome(
                         f"The create of job {job_name} may or may not have happened: EasyCron"
-                        f" answered HTTP {status} ({self._api_message(response)}). The account is"
+                        f" returned HTTP {status} ({self._api_message(response)}). The account is"
                         " re-listed before the job is created again.",
                         status=status,
                         endpoint=endpoint,
@@ -308,8 +308,8 @@ class EasyCronClient:
                 target = f" for job {job_name}" if job_name else ""
                 raise EasyCronUnavailable(
                     f"EasyCron request {endpoint}{target} failed after {attempt} attempt(s) in"
-                    f" {time.monotonic() - started:.1f} s: {failure.description}. Nothing else"
-                    " was changed for this job; run the sync again later.",
+                    f" {time.monotonic() - started:.1f} s: {failure.description}. Run the sync"
+                    " again later.",
                     status=failure.status,
                     endpoint=endpoint,
                 )
@@ -317,7 +317,7 @@ class EasyCronClient:
                 "retrying %s in %.1f s after %s (attempt %d of %d)",
                 endpoint, delay, failure.description, attempt + 1, self._max_attempts,
             )
-            if failure.status == 429:
+            if failure.status == 429 or failure.retry_after is not None:
                 self._pause_everyone(delay)
             self._sleep(delay)
 
@@ -347,7 +347,7 @@ class EasyCronClient:
             self._pause_until = max(self._pause_until, time.monotonic() + seconds)
 
     def _wait_for_pause(self) -> None:
-        """Hold this request while another one is backing off from a 429."""
+        """Hold this request while another one is backing off from a 429 or a Retry-After."""
         with self._lock:
             wait = self._pause_until - time.monotonic()
         if wait > 0:
