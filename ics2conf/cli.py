@@ -9,20 +9,22 @@ passes through the secret redaction in ``output``.
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
+import click
 import typer
 
 from ics2conf import __version__, render, render_text, runs
-from ics2conf.errors import Ics2confError
+from ics2conf.errors import ConfigError, Ics2confError
 from ics2conf.output import Output
-from ics2conf.settings_loader import LoadedSettings, load_settings
+from ics2conf.settings_loader import LoadedSettings, env_var_name, load_settings, masked_settings
 from ics2conf.syncing import run_purge, run_sync
 
 app = typer.Typer(
@@ -36,6 +38,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+log = logging.getLogger("ics2conf.cli")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -179,6 +183,17 @@ def command_run(
     except KeyboardInterrupt:
         output.error("interrupted; run the same command again to finish")
         raise typer.Exit(130) from None
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        raise
+    except Exception as error:  # noqa: BLE001 - a bug: report it in one redacted line
+        # The traceback goes through the redacting log filter, shown with --verbose, because
+        # a traceback printed by Typer could contain a job URL with the KooKoo key.
+        log.debug("traceback of the internal error:\n%s", traceback.format_exc())
+        output.error(
+            f"internal error: {type(error).__name__}: {error}. This is a bug in ics2conf;"
+            " please report it with the command you ran (--verbose shows the traceback)."
+        )
+        raise typer.Exit(EXIT_ERROR) from None
     finally:
         output.close()
 
@@ -288,6 +303,11 @@ def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = F
     client = None
     if settings.easycron_api_key:
         client = runs.make_client(settings)
+        if not settings.kookoo_api_key:
+            run.output.message(
+                f"{runs.KOOKOO_KEY_VAR} is not set: call URLs in this plan carry a placeholder key,"
+                " so jobs already in the account show a changed call URL."
+            )
     else:
         run.output.message(
             f"{runs.EASYCRON_KEY_VAR} is not set: planning against an empty EasyCron account,"
@@ -317,9 +337,17 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
         run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
         return
     _print_problems(run, problems)
-    render_text.render_plan(run.output.console, prepared.plan, meetings)
-    if result is not None:
-        render_text.render_result(run.output.console, result)
+    if command == "purge":
+        orphan_title = f"Jobs of namespace {prepared.plan.namespace}"
+    else:
+        orphan_title = "Jobs of meetings no longer in the input"
+    render_text.render_plan(run.output.console, prepared.plan, meetings, orphan_title=orphan_title)
+    if result is None:
+        return
+    render_text.render_result(run.output.console, result)
+    skipped = result["not_attempted"]
+    if skipped:
+        run.output.error(f"{len(skipped)} changes were not attempted: {skipped[0]['message']}")
 
 
 @app.command()
@@ -481,7 +509,7 @@ def _confirm_purge(yes: bool):
         if yes:
             return True
         if not sys.stdin.isatty():
-            raise runs.ConfigError(
+            raise ConfigError(
                 f"purge would delete {count} jobs of namespace {namespace!r}: pass --yes to"
                 " confirm when standard input is not a terminal"
             )
@@ -497,8 +525,6 @@ def show_config(
     namespace: NamespaceOpt = None,
 ) -> None:
     """Show the effective configuration, where each value comes from, with secrets masked."""
-    from ics2conf.settings_loader import env_var_name, masked_settings
-
     flags = _plan_flags(namespace=namespace)
     with command_run(flags, fmt=fmt, config=config) as run:
         shown = masked_settings(run.loaded)

@@ -71,6 +71,7 @@ class Output:
         self.console = Console(file=self.stdout, **options)
         self.err_console = Console(file=self.stderr, **options)
         self._handlers: list[logging.Handler] = []
+        self._saved_logger_state: tuple[int, bool] | None = None
 
     def write_json(self, text: str) -> None:
         """Write one JSON document to stdout."""
@@ -93,6 +94,7 @@ class Output:
     def setup_logging(self, log_file: Path | None) -> None:
         """Send ics2conf's logs to stderr (requests with --verbose) and to ``log_file``."""
         logger = logging.getLogger("ics2conf")
+        self._saved_logger_state = (logger.level, logger.propagate)
         logger.setLevel(logging.DEBUG)
         logger.propagate = False
         redacting = RedactingFilter(self.secrets)
@@ -120,9 +122,12 @@ class Output:
         self._handlers.append(handler)
 
     def close(self) -> None:
-        """Detach and close the log handlers this run added."""
+        """Detach and close the log handlers this run added and restore the logger's level."""
         logger = logging.getLogger("ics2conf")
         for handler in self._handlers:
             logger.removeHandler(handler)
             handler.close()
         self._handlers.clear()
+        if self._saved_logger_state is not None:
+            logger.level, logger.propagate = self._saved_logger_state
+            self._saved_logger_state = None

@@ -134,8 +134,18 @@ def no_jobs_reason(meeting: Any) -> str:
     return "see the errors above"
 
 
-def render_plan(console: Console, plan: Plan, meetings: Sequence[Any], *, title: str = "Plan") -> None:
-    """Print ``plan`` grouped by meeting, then its one-line summary."""
+def render_plan(
+    console: Console,
+    plan: Plan,
+    meetings: Sequence[Any],
+    *,
+    title: str = "Plan",
+    orphan_title: str = "Jobs of meetings no longer in the input",
+) -> None:
+    """Print ``plan`` grouped by meeting, then its one-line summary.
+
+    Deletes of jobs whose meeting is not in ``meetings`` are listed last under ``orphan_title``.
+    """
     by_hash = {uid_hash(m.event.uid): m for m in meetings}
     grouped: dict[str, list] = defaultdict(list)
     orphans: list[Delete] = []
@@ -169,7 +179,7 @@ def render_plan(console: Console, plan: Plan, meetings: Sequence[Any], *, title:
         console.print()
 
     if orphans:
-        console.print(Text("Jobs of meetings no longer in the input", style="bold"))
+        console.print(Text(orphan_title, style="bold"))
         for action in orphans:
             for line in action_lines(action):
                 console.print(line)

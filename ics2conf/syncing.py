@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ics2conf import plan as planner
 from ics2conf import sync as syncer
 from ics2conf.config import Settings
-from ics2conf.errors import ConfigError, PlanError
+from ics2conf.errors import PlanError
 from ics2conf.lock import namespace_lock
 from ics2conf.model import JobSpec, Plan, Problem, RemoteJob
 from ics2conf.output import Output
@@ -171,5 +171,3 @@ def run_purge(
     log.info("purge of namespace %s: %s", settings.namespace, report.summary())
     return SyncOutcome(prepared, [], result_dict(report), not report.ok, statuses_of(report))
 
-
-__all__ = ["ConfigError", "SyncOutcome", "run_purge", "run_sync"]

@@ -386,3 +386,17 @@ def test_greeting_accepted(env, standup):
     result = run_cli(["plan", str(standup), "--now", NOW, "--greeting", "Joining <stand-up> & demo"], env)
     assert result.exit_code == 0
     assert "Plan: 2 to create" in result.stdout
+
+
+def test_internal_error_is_one_redacted_line(env, standup, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"boom near http://example.com/?api_key={KOOKOO_KEY}")
+
+    monkeypatch.setattr("ics2conf.runs.build_desired", broken)
+    result = run_cli(["plan", str(standup), "--now", NOW], {**env, "KOOKOO_API_KEY": KOOKOO_KEY})
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: internal error: RuntimeError: boom near")
+    assert "This is a bug in ics2conf" in lines[-1]
+    assert KOOKOO_KEY not in result.stderr
+    assert "Traceback" not in result.stderr

@@ -341,3 +341,18 @@ def test_progress_bar_silent_when_quiet(tmp_path, easycron_server, monkeypatch):
 
 def test_progress_bar_silent_for_small_sync(tmp_path, easycron_server, monkeypatch):
     assert progress_run(tmp_path, easycron_server, monkeypatch, jobs=5) == ""
+
+
+def test_plan_without_kookoo_key_says_urls_differ(calendars, tmp_path, easycron_server):
+    env = server_env(tmp_path, easycron_server, kookoo=False)
+    result = run_cli(["plan", str(calendars), "--now", NOW], env)
+    assert result.exit_code == 0
+    assert "KOOKOO_API_KEY is not set: call URLs in this plan carry a placeholder key" in result.stderr
+
+
+def test_purge_lists_jobs_under_namespace(calendars, env, easycron_server):
+    assert sync(calendars, env).exit_code == 0
+    result = run_cli(["purge", "--namespace", "default", "--yes"], env)
+    assert "Jobs of namespace default" in result.stdout
+    assert "Plan: 0 to create, 0 to update, 3 to delete." in result.stdout
+    assert "Applied: 0 created, 0 updated, 3 deleted; 0 failed, 0 not attempted." in result.stdout
