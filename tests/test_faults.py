@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ics2conf.easycron import EasyCronClient
+from ics2conf.errors import EasyCronError
 from ics2conf.model import parse_job_name
 from ics2conf.plan import changed_fields, diff
 from ics2conf.sync import apply
@@ -143,3 +146,42 @@ def test_lasting_outage_then_recovery(account):
     _, recovery = run_sync(server, TARGET)
     assert recovery.ok
     assert_exactly_desired(server, TARGET, foreign)
+
+
+# --- random fault mixes -------------------------------------------------------------------
+
+RANDOM_FAULTS = [kind for kind, _ in FAULTS if kind != "commit_then_hang"]  # hangs only slow the run
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    faults=st.lists(
+        st.tuples(st.sampled_from(RANDOM_FAULTS), st.sampled_from([None, *OPERATIONS]),
+                  st.integers(0, 6), st.integers(1, 3), st.sampled_from([500, 502, 503])),
+        max_size=8,
+    ),
+    concurrency=st.sampled_from([1, 4]),
+)
+def test_random_fault_mix_never_duplicates(faults, concurrency):
+    with FakeEasyCron() as server:
+        server.add_job(cron_job_name="nightly backup", url="https://example.com/backup")
+        for job in INITIAL:
+            server.add_job(**job.spec.to_api())
+        foreign = [job for job in server.jobs() if not _is_ours(job)]
+        for kind, op, skip, times, status in faults:
+            server.inject(kind, op, skip=skip, times=times, status=status)
+
+        client = make_client(server)
+        try:
+            plan = diff(TARGET, client.list_jobs(), NAMESPACE)
+            apply(plan, client, concurrency=concurrency)
+        except EasyCronError:
+            pass  # the listing itself failed after its retries: nothing was written
+        names = Counter(job["cron_job_name"] for job in server.jobs() if _is_ours(job))
+        assert [name for name, n in names.items() if n > 1] == []
+        assert [job for job in server.jobs() if not _is_ours(job)] == foreign
+
+        server.clear_faults()
+        _, report = run_sync(server, TARGET)
+        assert report.ok
+        assert_exactly_desired(server, TARGET, foreign)

@@ -89,10 +89,18 @@ def server_state(url: str) -> dict:
 
 
 def wait_until_idle(url: str) -> None:
-    """Wait until the server has responded to every request it received."""
+    """Wait until the server has responded to every request it received.
+
+    A request still in a socket buffer is not counted yet, so the server must
+    also stay quiet (no new request counted) for a short while.
+    """
     deadline = time.monotonic() + 10
-    while server_state(url)["in_flight"] and time.monotonic() < deadline:
-        time.sleep(0.005)
+    while time.monotonic() < deadline:
+        before = server_state(url)
+        time.sleep(0.03)
+        after = server_state(url)
+        if before["in_flight"] == 0 and after["in_flight"] == 0 and before["counts"] == after["counts"]:
+            return
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
