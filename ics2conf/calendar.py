@@ -443,6 +443,11 @@ def _address(prop) -> Address | None:
         text = str(raw).strip()
         return (text.upper() if upper else text) or None
 
+    lowered = value.lower()
+    if not lowered.startswith(("mailto:", "tel:")) and param("EMAIL", upper=False):
+        # RFC 6638 EMAIL: servers that address attendees by URN (urn:uuid:...)
+        # give the person's email in this parameter.
+        value = "mailto:" + param("EMAIL", upper=False)
     return Address(
         value=value,
         name=param("CN", upper=False),

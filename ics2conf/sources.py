@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
+from . import __version__
 from .model import Problem
 
 STDIN_NAME = "-"
@@ -24,6 +27,8 @@ STDIN_LABEL = "<stdin>"
 FEED_TIMEOUT_SECONDS = (10.0, 30.0)  # (connect, read) for calendar feed requests
 MAX_FEED_BYTES = 20 * 1024 * 1024  # larger feeds are rejected, not truncated
 MAX_FILE_BYTES = 200 * 1024 * 1024  # guards against pointing the tool at a disk image
+FEED_RETRIES = 2
+USER_AGENT = f"ics2conf/{__version__} (+calendar feed reader)"
 
 UTF8_BOM = b"\xef\xbb\xbf"
 
@@ -158,6 +163,26 @@ def feed_request_url(url: str) -> str:
     return url
 
 
+def feed_session(*, backoff_factor: float = 0.5) -> requests.Session:
+    """Return a session that retries a feed GET on connection errors and 429/5xx replies."""
+    retry = Retry(
+        total=FEED_RETRIES,
+        connect=FEED_RETRIES,
+        read=False,  # re-raise a read timeout at once: it already waited the full timeout
+        status=FEED_RETRIES,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=backoff_factor,  # seconds; the first retry goes at once
+        respect_retry_after_header=False,  # a feed host may ask for minutes
+        raise_on_status=False,  # the last reply is reported with its status
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session
+
+
 def fetch_feed(
     url: str,
     *,
@@ -167,9 +192,10 @@ def fetch_feed(
 ) -> bytes:
     """Download a calendar feed, raising FeedError on failure or when it exceeds ``max_bytes``."""
     request_url = feed_request_url(url)
-    http = session or requests.Session()
+    http = session or feed_session()
+    headers = {"Accept": "text/calendar, */*", "User-Agent": USER_AGENT}
     try:
-        with http.get(request_url, timeout=timeout, stream=True, headers={"Accept": "text/calendar, */*"}) as response:
+        with http.get(request_url, timeout=timeout, stream=True, headers=headers) as response:
             if response.status_code != 200:
                 raise FeedError(
                     f"fetching calendar feed {url} failed: HTTP {response.status_code}; check the URL and that the"
@@ -274,6 +300,18 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
         current.append(line)
         if match and match[1].upper() == "END":
             name = match[2].upper()
+            if name == "VCALENDAR" and len(stack) > 1:
+                # END:VCALENDAR inside an unclosed component: keep what was complete.
+                problems.append(
+                    Problem(
+                        "warning",
+                        f"{source}: BEGIN:{stack[1]} has no matching END:{stack[1]};"
+                        " ignored that component and read the rest",
+                        source,
+                    )
+                )
+                current[last_complete:] = [line]
+                stack = [name]
             if name in stack:
                 while stack and stack.pop() != name:
                     pass

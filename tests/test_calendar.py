@@ -305,3 +305,16 @@ def test_unschedulable_event_is_error(tmp_path, lines, expected):
     assert expected in errors[0].message
     assert errors[0].uid == "bad@example.com"
     assert str(path) in errors[0].message
+
+
+def test_attendee_email_parameter_gives_mailto(tmp_path):
+    path = tmp_path / "urn.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:urn@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART:20270105T100000Z\r\n"
+        "ATTENDEE;CN=Urn Person;EMAIL=Urn.Person@example.com:urn:uuid:6f7e2a44-0000-4000-8000-000000000001\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    attendee = load_events([str(path)]).events[0].attendees[0]
+    assert attendee.value == "mailto:Urn.Person@example.com"
+    assert attendee.email == "urn.person@example.com"

@@ -6,6 +6,7 @@ import http.server
 import io
 import socket
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -147,6 +148,12 @@ class _FeedHandler(http.server.BaseHTTPRequestHandler):
     routes: dict[str, tuple[int, bytes]] = {}
 
     def do_GET(self):  # noqa: N802 - http.server's naming
+        self.server.requests.append((self.path, self.headers.get("User-Agent", "")))
+        if self.path == "/flaky.ics" and len(self.server.requests) == 1:
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status, body = self.routes.get(self.path, (404, b"not found"))
         if self.path == "/slow.ics":
             self.server.release.wait(5)
@@ -160,6 +167,12 @@ class _FeedHandler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@dataclass
+class FeedServer:
+    url: str
+    requests: list[tuple[str, str]]  # (path, User-Agent) of every request received
+
+
 @pytest.fixture
 def feed_server():
     _FeedHandler.routes = {
@@ -167,12 +180,15 @@ def feed_server():
         "/big.ics": (200, b"X" * 5000),
         "/gone.ics": (410, b"gone"),
         "/slow.ics": (200, b""),
+        "/flaky.ics": (200, (DATA / "lf_only.ics").read_bytes()),
+        "/always-busy.ics": (503, b"busy"),
     }
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FeedHandler)
     server.release = threading.Event()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.requests = []
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield FeedServer(f"http://127.0.0.1:{server.server_address[1]}", server.requests)
     server.release.set()
     server.shutdown()
     server.server_close()
@@ -180,27 +196,27 @@ def feed_server():
 
 def test_feed_is_fetched(feed_server):
     with requests.Session() as session:
-        result = load_events([feed_server + "/team.ics"], session=session)
+        result = load_events([feed_server.url + "/team.ics"], session=session)
     assert len(result.events) == 1
     assert result.events[0].occurrences(*WINDOW)[0] == utc("2027-01-04T04:30Z")
-    assert result.sources == [feed_server + "/team.ics"]
+    assert result.sources == [feed_server.url + "/team.ics"]
 
 
 def test_feed_http_error_names_url(feed_server):
-    result = load_events([feed_server + "/gone.ics", str(DATA / "lf_only.ics")])
+    result = load_events([feed_server.url + "/gone.ics", str(DATA / "lf_only.ics")])
     assert [e.uid for e in result.events] == ["lf-only@example.com"]
     assert "HTTP 410" in result.problems[0].message
-    assert feed_server + "/gone.ics" in result.problems[0].message
+    assert feed_server.url + "/gone.ics" in result.problems[0].message
 
 
 def test_feed_size_limit(feed_server):
     with pytest.raises(sources.FeedError, match="limit"):
-        sources.fetch_feed(feed_server + "/big.ics", max_bytes=1000)
+        sources.fetch_feed(feed_server.url + "/big.ics", max_bytes=1000)
 
 
 def test_feed_timeout(feed_server):
     with pytest.raises(sources.FeedError, match="timed out"):
-        sources.fetch_feed(feed_server + "/slow.ics", timeout=(2.0, 0.2))
+        sources.fetch_feed(feed_server.url + "/slow.ics", timeout=(2.0, 0.2))
 
 
 def test_feed_connection_refused():
@@ -210,10 +226,36 @@ def test_feed_connection_refused():
     port = probe.getsockname()[1]
     probe.close()
     with pytest.raises(sources.FeedError, match="failed"):
-        sources.fetch_feed(f"http://127.0.0.1:{port}/none.ics", timeout=(1.0, 1.0))
+        sources.fetch_feed(
+            f"http://127.0.0.1:{port}/none.ics", timeout=(1.0, 1.0), session=sources.feed_session(backoff_factor=0)
+        )
 
 
 def test_stdin_text_stream():
     stdin = io.StringIO((DATA / "utf8_bom.ics").read_text(encoding="utf-8-sig"))
     result = load_events(["-"], stdin=stdin)
     assert [e.summary for e in result.events] == ["Réunion d’équipe"]
+
+
+def test_unclosed_event_before_end_vcalendar():
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:b\r\nEND:VCALENDAR\r\n"
+    )
+    blocks, problems = sources.split_calendars(text, "open.ics")
+    assert blocks == ["BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"]
+    assert len(problems) == 1
+    assert "BEGIN:VEVENT has no matching END:VEVENT" in problems[0].message
+
+
+def test_feed_retried_after_503(feed_server):
+    data = sources.fetch_feed(feed_server.url + "/flaky.ics")
+    assert b"lf-only@example.com" in data
+    assert [path for path, _ in feed_server.requests] == ["/flaky.ics", "/flaky.ics"]
+    assert feed_server.requests[0][1].startswith("ics2conf/")
+
+
+def test_feed_gives_up_with_status(feed_server):
+    with pytest.raises(sources.FeedError, match="HTTP 503"):
+        sources.fetch_feed(feed_server.url + "/always-busy.ics", session=sources.feed_session(backoff_factor=0))
+    assert len(feed_server.requests) == 1 + sources.FEED_RETRIES
