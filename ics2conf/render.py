@@ -210,6 +210,9 @@ def meeting_dict(meeting: Any) -> dict[str, Any]:
     for extra in getattr(meeting, "redial_schedules", None) or ():
         parts.extend(extra.parts)
     problems = list(getattr(meeting, "problems", None) or ())
+    reminder = future_sync_warning(meeting)
+    if reminder is not None:
+        problems.append(reminder)
     return {
         "event_uid": event.uid,
         "summary": event.summary,
@@ -252,6 +255,27 @@ def last_exact_year(meeting: Any) -> int | None:
         return None
     year = (in_zone(meeting.exact_until, meeting.event.zone) - timedelta(minutes=1)).year
     return None if year >= FAR_FUTURE_YEAR else year
+
+
+def future_sync_warning(meeting: Any) -> Problem | None:
+    """Return the warning that a meeting's jobs need another sync before their exact-until date."""
+    if getattr(meeting, "schedule", None) is None or last_exact_year(meeting) is None:
+        return None
+    event = meeting.event
+    until = in_zone(meeting.exact_until, event.zone).strftime("%Y-%m-%d %H:%M %Z")
+    return Problem(
+        "warning",
+        f'Event "{event.summary}" (UID {event.uid}): its jobs are exact only until {until};'
+        " run sync again before then, for example from a scheduled run.",
+        source=event.source,
+        uid=event.uid,
+    )
+
+
+def with_future_sync_warnings(problems: Sequence[Problem], meetings: Sequence[Any]) -> list[Problem]:
+    """Return ``problems`` followed by one future-sync warning per meeting that needs one."""
+    reminders = [future_sync_warning(m) for m in sorted_meetings(meetings)]
+    return [*problems, *(r for r in reminders if r is not None)]
 
 
 def sorted_meetings(meetings: Sequence[Any]) -> list[Any]:
@@ -301,7 +325,7 @@ def plan_document(
         },
         "changes": changes,
         "meetings": [meeting_dict(m) for m in sorted_meetings(meetings)],
-        "warnings": problem_dicts(problems, "warning"),
+        "warnings": problem_dicts(with_future_sync_warnings(problems, meetings), "warning"),
         "errors": problem_dicts(problems, "error"),
         "result": result,
     }
@@ -317,7 +341,7 @@ def inspect_document(
         "now": iso(now),
         "horizon_days": horizon_days,
         "meetings": [meeting_dict(m) for m in sorted_meetings(meetings)],
-        "warnings": problem_dicts(problems, "warning"),
+        "warnings": problem_dicts(with_future_sync_warnings(problems, meetings), "warning"),
         "errors": problem_dicts(problems, "error"),
     }
 

@@ -400,3 +400,23 @@ def test_internal_error_is_one_redacted_line(env, standup, monkeypatch):
     assert "This is a bug in ics2conf" in lines[-1]
     assert KOOKOO_KEY not in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_json_warns_when_schedule_needs_future_sync(env, tmp_path):
+    path = write_calendar(
+        tmp_path / "review.ics",
+        vevent("review-1@example.com", "Review", "20270106T150000", rrule="FREQ=WEEKLY;INTERVAL=2"),
+    )
+    document = json.loads(run_cli(["plan", str(path), "--now", NOW, "--format", "json"], env).stdout)
+    expected = (
+        'Event "Review" (UID review-1@example.com): its jobs are exact only until 2027-02-03 08:00 IST;'
+        " run sync again before then, for example from a scheduled run."
+    )
+    assert [w["message"] for w in document["warnings"]] == [expected]
+    assert [w["message"] for w in document["meetings"][0]["warnings"]] == [expected]
+    assert document["meetings"][0]["exact_forever"] is False
+
+
+def test_json_no_future_sync_warning_for_evergreen(env, standup):
+    document = json.loads(run_cli(["plan", str(standup), "--now", NOW, "--format", "json"], env).stdout)
+    assert document["warnings"] == []
