@@ -121,7 +121,7 @@ RedialAfterOpt = Annotated[Optional[int], typer.Option("--redial-after", help="M
 GreetingOpt = Annotated[Optional[str], typer.Option("--greeting", help="Text KooKoo speaks before joining the room.", metavar="TEXT", show_default=False)]
 QuietHoursOpt = Annotated[
     Optional[bool],
-    typer.Option("--allow-quiet-hours", help="Schedule calls between 21:00 and 09:00 IST too (KooKoo refuses commercial calls then).", show_default=False),
+    typer.Option("--allow-quiet-hours", help="Schedule calls between 21:00 and 09:00 IST too (KooKoo rejects commercial calls then).", show_default=False),
 ]
 CallLimitOpt = Annotated[Optional[int], typer.Option("--daily-call-limit", help="Warn when a day (IST) has more planned calls than this. [default: 50]", metavar="N", show_default=False)]
 ConcurrencyOpt = Annotated[Optional[int], typer.Option("--concurrency", help="EasyCron requests sent in parallel. [default: 4]", metavar="N", show_default=False)]
