@@ -3,18 +3,17 @@
 Every VEVENT of every input is a version of its UID. The newest version of
 each UID wins: the highest SEQUENCE, then the latest DTSTAMP or
 LAST-MODIFIED (RFC 5546 section 2.1.5). When the newest version is
-cancelled, the meeting is removed. RECURRENCE-ID overrides are resolved the same way per occurrence
-and are kept unless a newer version of the whole series replaced them.
+cancelled, the meeting is removed. RECURRENCE-ID overrides are resolved
+the same way per occurrence and are kept unless a newer version of the
+whole series replaced them.
 Occurrences are expanded lazily with recurring-ical-events.
 """
 
 from __future__ import annotations
 
-import hashlib
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import BinaryIO
 
 import icalendar
@@ -26,9 +25,12 @@ from .errors import ConfigError
 from .model import Address, Event, Problem
 from .occurrences import OccurrenceIndex
 from .sources import read_inputs
+from .versions import Version, describe, instant_key, read_block
 
-_MIN_STAMP = datetime.min.replace(tzinfo=UTC)
 _TIME_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
+# iTIP methods an attendee sends (RFC 5546 section 1.4): they never replace the
+# organizer's invite. A REPLY's PARTSTAT is applied to the invite's attendee.
+_ATTENDEE_METHODS = frozenset({"REPLY", "COUNTER", "REFRESH", "DECLINECOUNTER"})
 
 
 @dataclass
@@ -39,28 +41,6 @@ class CalendarLoad:
     cancelled: list[tuple[str, str, str]] = field(default_factory=list)  # (uid, summary, source)
     problems: list[Problem] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Version:
-    """One VEVENT as read from one input."""
-
-    uid: str
-    recurrence_key: str | None
-    sequence: int
-    stamp: datetime
-    cancelled: bool
-    component: icalendar.Event
-    source: str
-    block: int  # index of the VCALENDAR block it came from
-    order: int
-    calendar_zone: str | None = None  # X-WR-TIMEZONE of its calendar
-
-    @property
-    def rank(self) -> tuple:
-        # A cancellation wins a full tie: RFC 5546 CANCEL messages may repeat
-        # the request's SEQUENCE, and a CANCEL is always sent after it.
-        return (self.sequence, self.stamp, self.cancelled, self.order)
 
 
 def load_events(
@@ -80,10 +60,10 @@ def load_events(
 
     read = read_inputs(inputs, stdin=stdin, session=session)
     load = CalendarLoad(problems=list(read.problems), sources=list(read.sources))
-    versions: dict[str, list[_Version]] = {}
+    versions: dict[str, list[Version]] = {}
     order = 0
     for block_index, block in enumerate(read.calendars):
-        for version in _read_block(block.text, block.source, block_index, default_timezone, load.problems):
+        for version in read_block(block.text, block.source, block_index, default_timezone, load.problems):
             version.order = order
             order += 1
             versions.setdefault(version.uid, []).append(version)
@@ -94,157 +74,37 @@ def load_events(
         except Exception as error:  # noqa: BLE001 - one bad meeting must not stop the others
             source = uid_versions[-1].source
             load.problems.append(
-                Problem("error", f"cannot read event {uid} in {source}: {_describe(error)}", source, uid)
+                Problem("error", f"cannot read event {uid} in {source}: {describe(error)}", source, uid)
             )
     return load
-
-
-def _describe(error: Exception) -> str:
-    return _first_line(str(error)) or type(error).__name__
-
-
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0][:300] if lines else ""
-
-
-# --- reading versions -----------------------------------------------------
-
-
-def _read_block(
-    text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
-) -> list[_Version]:
-    try:
-        timezones.register_vtimezones(text, default_timezone=default_timezone)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
-        problems.append(Problem("error", f"cannot parse {source}: {_describe(error)}", source))
-        return []
-
-    found: list[_Version] = []
-    for calendar in calendars:
-        method = str(calendar.get("METHOD", "")).strip().upper()
-        calendar_zone = _calendar_zone(calendar, source, problems)
-        for index, component in enumerate(calendar.walk("VEVENT")):
-            try:
-                version = _read_version(component, method, source, block_index, index, problems)
-                version.calendar_zone = calendar_zone
-                found.append(version)
-            except Exception as error:  # noqa: BLE001
-                problems.append(
-                    Problem("error", f"cannot read event #{index + 1} in {source}: {_describe(error)}", source)
-                )
-    return found
-
-
-def _calendar_zone(calendar: icalendar.Calendar, source: str, problems: list[Problem]) -> str | None:
-    """Return the calendar's X-WR-TIMEZONE (Google, Apple) when it names an IANA zone."""
-    value = str(calendar.get("X-WR-TIMEZONE", "")).strip()
-    if not value:
-        return None
-    try:
-        timezones.zone_info(value)
-    except timezones.UnknownTimezoneError:
-        problems.append(
-            Problem(
-                "warning",
-                f"{source}: unknown X-WR-TIMEZONE {value!r} ignored; times in UTC stay in UTC and floating"
-                " times use the default time zone",
-                source,
-            )
-        )
-        return None
-    return value
-
-
-def _read_version(
-    component: icalendar.Event, method: str, source: str, block: int, index: int, problems: list[Problem]
-) -> _Version:
-    uid = str(component.get("UID", "")).strip()
-    if not uid:
-        # Without a UID no later export can update or cancel the meeting, so
-        # the substitute is derived from what identifies it in this file.
-        seed = f"{source}|{component.get('DTSTART').to_ical() if 'DTSTART' in component else ''}|"
-        seed += str(component.get("SUMMARY", ""))
-        uid = "no-uid-" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:16]
-        problems.append(
-            Problem(
-                "warning",
-                f"event #{index + 1} in {source} has no UID; using {uid}, which changes when the file"
-                " is renamed or the event edited",
-                source,
-                uid,
-            )
-        )
-    for name, message in getattr(component, "errors", []):
-        # icalendar drops a line it cannot parse and records why.
-        what = f"property {name}" if name else "a line"
-        problems.append(
-            Problem(
-                "warning",
-                f"event {uid} in {source}: ignored {what} that cannot be parsed ({_first_line(message)})",
-                source,
-                uid,
-            )
-        )
-    recurrence_key = None
-    if "RECURRENCE-ID" in component:
-        recurrence_key = _instant_key(component.decoded("RECURRENCE-ID"))
-    status = str(component.get("STATUS", "")).strip().upper()
-    return _Version(
-        uid=uid,
-        recurrence_key=recurrence_key,
-        sequence=_sequence(component),
-        stamp=_stamp(component),
-        cancelled=method == "CANCEL" or status == "CANCELLED",
-        component=component,
-        source=source,
-        block=block,
-        order=0,
-    )
-
-
-def _instant_key(value: date | datetime) -> str:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    if isinstance(value, datetime):
-        return value.strftime("%Y%m%dT%H%M%S")
-    return value.strftime("%Y%m%d")
-
-
-def _sequence(component: icalendar.Event) -> int:
-    try:
-        return int(str(component.get("SEQUENCE", 0)).strip() or 0)
-    except ValueError:
-        return 0
-
-
-def _stamp(component: icalendar.Event) -> datetime:
-    stamps = []
-    for name in ("DTSTAMP", "LAST-MODIFIED"):
-        try:
-            value = component.decoded(name)
-        except (KeyError, ValueError, TypeError):
-            continue
-        if isinstance(value, datetime):
-            stamps.append(value if value.tzinfo else value.replace(tzinfo=UTC))
-        elif isinstance(value, date):
-            stamps.append(datetime(value.year, value.month, value.day, tzinfo=UTC))
-    return max(stamps, default=_MIN_STAMP)
 
 
 # --- resolving versions ---------------------------------------------------
 
 
 def _resolve_uid(
-    uid: str, versions: list[_Version], default_timezone: str, default_zone, load: CalendarLoad
+    uid: str, versions: list[Version], default_timezone: str, default_zone, load: CalendarLoad
 ) -> None:
+    replies = [v for v in versions if v.method == "REPLY"]
+    messages = [v for v in versions if v.method in _ATTENDEE_METHODS]
+    versions = [v for v in versions if v.method not in _ATTENDEE_METHODS]
+    if not versions:
+        # Only attendees' messages: the organizer's invite was not among the inputs.
+        source = messages[0].source
+        load.problems.append(
+            Problem(
+                "warning",
+                f"event {uid} in {source} is only an attendee's reply or proposal, not the invite;"
+                " add the invite itself to schedule the meeting",
+                source,
+                uid,
+            )
+        )
+        return
     masters = [v for v in versions if v.recurrence_key is None]
     newest = max(masters, key=lambda v: v.rank) if masters else None
 
-    by_occurrence: dict[str, _Version] = {}
+    by_occurrence: dict[str, Version] = {}
     for version in versions:
         if version.recurrence_key is None:
             continue
@@ -314,7 +174,41 @@ def _resolve_uid(
         load,
     )
     if event is not None:
+        if replies and newest is not None:
+            event = _apply_replies(event, newest, replies)
         load.events.append(event)
+
+
+def _apply_replies(event: Event, invite: Version, replies: list[Version]) -> Event:
+    """Return the event with attendees' PARTSTAT taken from their newer REPLY messages.
+
+    RFC 5546 section 3.2.3: a REPLY carries one attendee's answer to the
+    invite with the same SEQUENCE. A reply to a single occurrence
+    (RECURRENCE-ID) cannot change who is called for the whole series, so it
+    is not applied.
+    """
+    answers: dict[str, tuple[tuple, str]] = {}
+    for reply in replies:
+        if reply.recurrence_key is not None or reply.sequence < invite.sequence:
+            continue
+        for prop in _as_list(reply.component.get("ATTENDEE")):
+            address = _address(prop)
+            if address is None or not address.partstat:
+                continue
+            key = _address_key(address)
+            if key not in answers or reply.rank > answers[key][0]:
+                answers[key] = (reply.rank, address.partstat)
+    if not answers:
+        return event
+    attendees = tuple(
+        replace(a, partstat=answers[_address_key(a)][1]) if _address_key(a) in answers else a
+        for a in event.attendees
+    )
+    return replace(event, attendees=attendees)
+
+
+def _address_key(address: Address) -> str:
+    return address.email or address.value.strip().lower()
 
 
 def _is_recurring(component: icalendar.Event) -> bool:
@@ -324,7 +218,7 @@ def _is_recurring(component: icalendar.Event) -> bool:
 def _build_event(
     uid: str,
     summary: str,
-    main: _Version,
+    main: Version,
     master: icalendar.Event | None,
     overrides: list[icalendar.Event],
     local_zone_name: str,
@@ -417,7 +311,7 @@ def _unschedulable(component: icalendar.Event) -> str | None:
 
 def _start_sort_key(component: icalendar.Event) -> str:
     try:
-        return _instant_key(component.decoded("DTSTART"))
+        return instant_key(component.decoded("DTSTART"))
     except (KeyError, ValueError, TypeError):
         return "~"
 

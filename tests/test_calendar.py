@@ -318,3 +318,36 @@ def test_attendee_email_parameter_gives_mailto(tmp_path):
     attendee = load_events([str(path)]).events[0].attendees[0]
     assert attendee.value == "mailto:Urn.Person@example.com"
     assert attendee.email == "urn.person@example.com"
+
+
+def reply_file(tmp_path, name: str, partstat: str, sequence: int, extra: str = "") -> str:
+    path = tmp_path / name
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\nUID:versioned@example.com\r\n"
+        f"SEQUENCE:{sequence}\r\nDTSTAMP:20261220T090000Z\r\n{extra}"
+        f"ATTENDEE;PARTSTAT={partstat};CN=Ravi Kumar:mailto:Ravi.Kumar@example.com\r\n"
+        "DTSTART;TZID=Asia/Kolkata:20270112T180000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return str(path)
+
+
+def test_reply_updates_partstat_not_the_meeting(tmp_path):
+    reply = reply_file(tmp_path, "reply.ics", "DECLINED", 2)
+    event = events_by_uid(load_events([str(DATA / "version_seq2.ics"), reply]))["versioned@example.com"]
+    assert event.summary == "Budget review (moved)"
+    assert event.occurrences(*WINDOW) == [utc("2027-01-12T09:30Z")]
+    assert [(a.email, a.partstat) for a in event.attendees] == [("ravi.kumar@example.com", "DECLINED")]
+
+
+def test_reply_to_older_sequence_is_ignored(tmp_path):
+    reply = reply_file(tmp_path, "reply.ics", "DECLINED", 1)
+    event = events_by_uid(load_events([str(DATA / "version_seq2.ics"), reply]))["versioned@example.com"]
+    assert event.attendees[0].partstat is None
+
+
+def test_reply_without_invite_is_warning(tmp_path):
+    result = load_events([reply_file(tmp_path, "reply.ics", "ACCEPTED", 2)])
+    assert result.events == []
+    assert result.problems[0].level == "warning"
+    assert "reply" in result.problems[0].message
+    assert result.problems[0].uid == "versioned@example.com"
