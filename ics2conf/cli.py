@@ -341,7 +341,9 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
         orphan_title = f"Jobs of namespace {prepared.plan.namespace}"
     else:
         orphan_title = "Jobs of meetings no longer in the input"
-    render_text.render_plan(run.output.console, prepared.plan, meetings, orphan_title=orphan_title)
+    render_text.render_plan(
+        run.output.console, prepared.plan, meetings, orphan_title=orphan_title, statuses=statuses
+    )
     if result is None:
         return
     render_text.render_result(run.output.console, result)
@@ -502,13 +504,18 @@ def purge(
     raise typer.Exit(code)
 
 
+def stdin_is_terminal() -> bool:
+    """Return whether standard input is a terminal, where purge may ask for confirmation."""
+    return sys.stdin.isatty()
+
+
 def _confirm_purge(yes: bool):
     """Return the confirmation step of purge: ask on a terminal, require --yes elsewhere."""
 
     def confirm(count: int, namespace: str) -> bool:
         if yes:
             return True
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             raise ConfigError(
                 f"purge would delete {count} jobs of namespace {namespace!r}: pass --yes to"
                 " confirm when standard input is not a terminal"

@@ -106,7 +106,7 @@ class Output:
             console_handler.setLevel(logging.ERROR)
         else:
             console_handler.setLevel(logging.WARNING)
-        console_handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        console_handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
         console_handler.addFilter(redacting)
         self._add_handler(logger, console_handler)
 

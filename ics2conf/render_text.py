@@ -134,6 +134,15 @@ def no_jobs_reason(meeting: Any) -> str:
     return "see the errors above"
 
 
+def _print_action(console: Console, action: Create | Update | Delete, statuses: dict[int, Any] | None) -> None:
+    for line in action_lines(action):
+        console.print(line)
+    outcome = (statuses or {}).get(id(action))
+    if outcome is not None and outcome.status != "applied":
+        state = "FAILED" if outcome.status == "failed" else "NOT ATTEMPTED"
+        console.print(Text(f"      {state}: {outcome.message}", style="red"))
+
+
 def render_plan(
     console: Console,
     plan: Plan,
@@ -141,10 +150,13 @@ def render_plan(
     *,
     title: str = "Plan",
     orphan_title: str = "Jobs of meetings no longer in the input",
+    statuses: dict[int, Any] | None = None,
 ) -> None:
     """Print ``plan`` grouped by meeting, then its one-line summary.
 
     Deletes of jobs whose meeting is not in ``meetings`` are listed last under ``orphan_title``.
+    ``statuses`` maps ``id(action)`` to a sync's result; actions that were not applied get a
+    line saying so.
     """
     by_hash = {uid_hash(m.event.uid): m for m in meetings}
     grouped: dict[str, list] = defaultdict(list)
@@ -169,8 +181,7 @@ def render_plan(
         console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
         for action in grouped.get(event.uid, []):
-            for line in action_lines(action):
-                console.print(line)
+            _print_action(console, action, statuses)
         count = unchanged.get(event.uid, 0)
         if count:
             console.print(Text(f"  = {count} job{'s' if count != 1 else ''} unchanged", style="dim"))
@@ -181,8 +192,7 @@ def render_plan(
     if orphans:
         console.print(Text(orphan_title, style="bold"))
         for action in orphans:
-            for line in action_lines(action):
-                console.print(line)
+            _print_action(console, action, statuses)
         console.print()
 
     if not plan.has_changes:

@@ -356,3 +356,42 @@ def test_purge_lists_jobs_under_namespace(calendars, env, easycron_server):
     assert "Jobs of namespace default" in result.stdout
     assert "Plan: 0 to create, 0 to update, 3 to delete." in result.stdout
     assert "Applied: 0 created, 0 updated, 3 deleted; 0 failed, 0 not attempted." in result.stdout
+
+
+@pytest.mark.parametrize(("answer", "remaining"), [("n\n", 3), ("y\n", 0)])
+def test_purge_asks_on_terminal(calendars, env, easycron_server, monkeypatch, answer, remaining):
+    assert sync(calendars, env).exit_code == 0
+    monkeypatch.setattr("ics2conf.cli.stdin_is_terminal", lambda: True)
+    result = run_cli(["purge", "--namespace", "default"], env, stdin=answer)
+    assert "Delete all 3 jobs of namespace 'default'?" in result.stderr
+    assert len(managed(easycron_server)) == remaining
+    assert result.exit_code == (1 if remaining else 0)
+
+
+def test_failed_write_named_others_applied(calendars, env, easycron_server):
+    easycron_server.inject("status", "create", status=400)
+    result = sync(calendars, env, "--concurrency", "1")
+    assert result.exit_code == 1
+    assert "Applied: 2 created, 0 updated, 0 deleted; 1 failed, 0 not attempted." in result.stdout
+    assert "ics2conf.default." in result.stderr
+    assert "      FAILED: EasyCron rejected job ics2conf.default." in result.stdout
+    assert len(managed(easycron_server)) == 2
+
+    easycron_server.reset_counters()
+    retry = sync(calendars, env)
+    assert retry.exit_code == 0
+    assert easycron_server.count("create") == 1
+    assert len(managed(easycron_server)) == 3
+
+
+def test_failed_write_in_json_result(calendars, env, easycron_server):
+    easycron_server.inject("status", "create", status=400)
+    document = json.loads(sync(calendars, env, "--format", "json").stdout)
+    jsonschema.validate(document, SCHEMA)
+    assert document["result"]["failed_count"] == 1
+    failed = document["result"]["failed"][0]
+    assert failed["action"] == "create"
+    assert failed["job_name"].startswith("ics2conf.default.")
+    assert failed["message"]
+    statuses = sorted(change["status"] for change in document["changes"])
+    assert statuses == ["applied", "applied", "failed"]
