@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import BinaryIO
 
 import icalendar
 import requests
+from dateutil.rrule import rrulestr
 from icalendar.prop import vDDDLists, vDDDTypes, vRecur
 
 from . import timezones
@@ -306,7 +308,32 @@ def _unschedulable(component: icalendar.Event) -> str | None:
             # recurring-ical-events 3 or dateutil.
             scale = str(rule["RSCALE"][0]).upper()
             return f"repeats by RSCALE={scale} (RFC 7529), which ics2conf cannot expand"
+        if _too_dense(rule, start.dt):
+            return (
+                f"repeats more than {MAX_OCCURRENCES_PER_DAY} times a day"
+                f" ({rule.to_ical().decode(errors='replace')}), more often than one call every 5 minutes"
+            )
     return None
+
+
+# One call every 5 minutes. Denser rules (FREQ=SECONDLY, a long BYMINUTE list)
+# would take recurring-ical-events minutes to expand over the scheduling window.
+MAX_OCCURRENCES_PER_DAY = 288
+
+
+def _too_dense(rule: vRecur, start: date) -> bool:
+    """Return True when the rule's first occurrences come more often than MAX_OCCURRENCES_PER_DAY."""
+    frequency = str((rule.get("FREQ") or [""])[0]).upper()
+    if frequency not in ("SECONDLY", "MINUTELY", "HOURLY") and not ("BYMINUTE" in rule or "BYSECOND" in rule):
+        return False
+    if not isinstance(start, datetime):
+        start = datetime(start.year, start.month, start.day)
+    try:
+        expanded = rrulestr(rule.to_ical().decode(), dtstart=start.replace(tzinfo=None), ignoretz=True)
+        first = list(islice(expanded, MAX_OCCURRENCES_PER_DAY + 1))
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return len(first) > MAX_OCCURRENCES_PER_DAY and first[-1] - first[0] < timedelta(days=1)
 
 
 def _start_sort_key(component: icalendar.Event) -> str:

@@ -286,6 +286,8 @@ UNSCHEDULABLE = [
     ("DTSTART:20270105T100000Z\r\nRRULE:RSCALE=CHINESE;FREQ=YEARLY", "RSCALE=CHINESE"),
     ("DTSTART:20270105T100000Z\r\nRRULE:FREQ=DAILY\r\nEXDATE:", "invalid EXDATE"),
     ("DTSTART:20270105T100000Z\r\nRDATE;VALUE=TIME:083000", "RDATE without a date"),
+    ("DTSTART:20270105T100000Z\r\nRRULE:FREQ=SECONDLY", "more than 288 times a day"),
+    ("DTSTART:20270105T100000Z\r\nRRULE:FREQ=MINUTELY;INTERVAL=2", "more than 288 times a day"),
 ]
 
 
@@ -351,3 +353,22 @@ def test_reply_without_invite_is_warning(tmp_path):
     assert result.problems[0].level == "warning"
     assert "reply" in result.problems[0].message
     assert result.problems[0].uid == "versioned@example.com"
+
+
+def test_hourly_and_short_dense_rules_are_allowed(tmp_path):
+    path = tmp_path / "hourly.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:hourly@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART:20270105T100000Z\r\nRRULE:FREQ=HOURLY;INTERVAL=2\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:burst@example.com\r\n"
+        "DTSTAMP:20261201T090000Z\r\nDTSTART:20270105T100000Z\r\nRRULE:FREQ=MINUTELY;COUNT=3\r\nEND:VEVENT\r\n"
+        "END:VCALENDAR\r\n"
+    )
+    events = events_by_uid(load_events([str(path)]))
+    day = (utc("2027-01-05T00:00Z"), utc("2027-01-06T00:00Z"))
+    assert len(events["hourly@example.com"].occurrences(*day)) == 7
+    assert events["burst@example.com"].occurrences(*day) == [
+        utc("2027-01-05T10:00Z"),
+        utc("2027-01-05T10:01Z"),
+        utc("2027-01-05T10:02Z"),
+    ]
