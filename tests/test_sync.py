@@ -274,3 +274,34 @@ def test_unexpected_error_reported_not_raised(easycron_server):
     assert failed.action.action == "create"
     assert "failed unexpectedly: RuntimeError: boom" in failed.message
     assert len(report.applied) == 3
+
+
+def test_api_economy_counts(easycron_server):
+    # First sync of an empty account: one list request, one create per job.
+    sync(easycron_server, desired_set(30))
+    assert easycron_server.count("list") == 1
+    assert easycron_server.count("create") == 30
+    assert easycron_server.count() == 31
+
+    # An unchanged re-sync of 1,101 jobs: ceil(1101 / 500) = 3 list requests, no writes.
+    desired = desired_set(1101)
+    for job in desired[30:]:
+        easycron_server.add_job(**job.spec.to_api())
+    easycron_server.reset_counters()
+    sync(easycron_server, desired)
+    assert easycron_server.count("list") == 3
+    assert easycron_server.writes == 0
+
+    # Moving one meeting (three attendees) writes exactly its three jobs.
+    moved_uid = desired[600].event_uid
+    edited = [
+        desired_job(job.event_uid, job.callee.key, cron_expression="0 18 1 4 * 2027",
+                    room=job.room, phone=job.callee.phone)
+        if job.event_uid == moved_uid else job
+        for job in desired
+    ]
+    easycron_server.reset_counters()
+    report = sync(easycron_server, edited)
+    assert easycron_server.writes == 3
+    assert easycron_server.count("update") == 3
+    assert [r.action.desired.event_uid for r in report.applied] == [moved_uid] * 3
