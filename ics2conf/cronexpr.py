@@ -14,7 +14,7 @@ easycron.com/faq) defines the syntax this module follows:
   1st, the 2nd and every Wednesday.
 
 Readings this module chooses where the FAQ is silent, so that it never
-claims to know more than the documentation says:
+claims to know more than the documentation states:
 
 - ``7`` for Sunday, month and day names, ``L`` alone in day-of-week,
   ``L-3`` and reversed ranges such as ``5-1`` are rejected with
@@ -23,8 +23,9 @@ claims to know more than the documentation says:
   restricted is rejected: classic cron counts such a field as unrestricted,
   other implementations do not;
 - ``W`` picks the weekday nearest the given day without leaving the month
-  (Quartz's reading: the 1st on a Saturday moves to Monday the 3rd);
-- years run from 1970 to 2099, Quartz's range.
+  (the Quartz-style reading, as gorhill/cronexpr's README states it: the 1st
+  on a Saturday moves to Monday the 3rd);
+- years run from 1970 to 2099, the range of Quartz-style implementations.
 
 croniter 7.0 was checked as an alternative and does not evaluate EasyCron's
 form: it reads a sixth field as seconds and rejects ``15 10 * * * 2027``;
@@ -115,20 +116,26 @@ class DayOfMonth:
     last_weekday: bool = False  # LW
     nearest_weekday: frozenset[int] = frozenset()  # nW
 
-    def matching(self, year: int, month: int) -> set[int]:
-        length = calendar.monthrange(year, month)[1]
-        result = {day for day in self.days if day <= length}
-        if self.last_day:
-            result.add(length)
-        if self.last_weekday:
-            day = length
-            while calendar.weekday(year, month, day) >= 5:
-                day -= 1
-            result.add(day)
-        for day in self.nearest_weekday:
-            if day <= length:
-                result.add(_nearest_weekday(year, month, day, length))
-        return result
+    def matching(self, year: int, month: int) -> frozenset[int]:
+        return _dom_matching(self, year, month)
+
+
+@lru_cache(maxsize=65536)
+def _dom_matching(spec: DayOfMonth, year: int, month: int) -> frozenset[int]:
+    """Return the days of a month that a day-of-month field selects (shared across expressions)."""
+    length = calendar.monthrange(year, month)[1]
+    result = {day for day in spec.days if day <= length}
+    if spec.last_day:
+        result.add(length)
+    if spec.last_weekday:
+        day = length
+        while calendar.weekday(year, month, day) >= 5:
+            day -= 1
+        result.add(day)
+    for day in spec.nearest_weekday:
+        if day <= length:
+            result.add(_nearest_weekday(year, month, day, length))
+    return frozenset(result)
 
 
 def _nearest_weekday(year: int, month: int, day: int, length: int) -> int:
@@ -149,19 +156,25 @@ class DayOfWeek:
     last_of: frozenset[int] = frozenset()  # 5L: last Friday
     nth: frozenset[tuple[int, int]] = frozenset()  # (5, 3): third Friday
 
-    def matching(self, year: int, month: int) -> set[int]:
-        length = calendar.monthrange(year, month)[1]
-        first_weekday = (calendar.weekday(year, month, 1) + 1) % 7  # Sunday = 0
-        result: set[int] = set()
-        for day in range(1, length + 1):
-            weekday = (first_weekday + day - 1) % 7
-            if weekday in self.days:
-                result.add(day)
-            if weekday in self.last_of and day + 7 > length:
-                result.add(day)
-            if (weekday, (day - 1) // 7 + 1) in self.nth:
-                result.add(day)
-        return result
+    def matching(self, year: int, month: int) -> frozenset[int]:
+        return _dow_matching(self, year, month)
+
+
+@lru_cache(maxsize=65536)
+def _dow_matching(spec: DayOfWeek, year: int, month: int) -> frozenset[int]:
+    """Return the days of a month that a day-of-week field selects (shared across expressions)."""
+    length = calendar.monthrange(year, month)[1]
+    first_weekday = (calendar.weekday(year, month, 1) + 1) % 7  # Sunday = 0
+    result: set[int] = set()
+    for day in range(1, length + 1):
+        weekday = (first_weekday + day - 1) % 7
+        if weekday in spec.days:
+            result.add(day)
+        if weekday in spec.last_of and day + 7 > length:
+            result.add(day)
+        if (weekday, (day - 1) // 7 + 1) in spec.nth:
+            result.add(day)
+    return frozenset(result)
 
 
 def _parse_day_of_month(text: str, expression: str) -> DayOfMonth:
@@ -249,8 +262,15 @@ class CronExpression:
         """Return whether the expression fires on ``day`` at all."""
         return day.day in self.days(day.year, day.month)
 
+    def tagged_wall_times(self, first: date, last: date) -> Iterator[datetime]:
+        """Yield the fire wall times on the days ``first`` to ``last``, in order, tagged with UTC."""
+        return self._wall_times(first, last, _UTC)
+
     def local_times(self, first: date, last: date) -> Iterator[datetime]:
         """Yield the naive local fire times on the days ``first`` to ``last`` inclusive, in order."""
+        return self._wall_times(first, last, None)
+
+    def _wall_times(self, first: date, last: date, tag) -> Iterator[datetime]:
         year, month = first.year, first.month
         while (year, month) <= (last.year, last.month):
             for day in self.days(year, month):
@@ -259,7 +279,7 @@ class CronExpression:
                     continue
                 for hour in self.hours:
                     for minute in self.minutes:
-                        yield datetime(year, month, day, hour, minute)
+                        yield datetime(year, month, day, hour, minute, tzinfo=tag)
             month += 1
             if month == 13:
                 year, month = year + 1, 1
@@ -337,18 +357,19 @@ def fire_times(expression: str, zone: str, start: datetime, end: datetime) -> Fi
     instants: list[datetime] = []
     nonexistent: list[datetime] = []
     ambiguous: list[datetime] = []
-    for naive in parsed.local_times(first_day, last_day):
+    # Wall times are tagged with UTC so that comparing them costs no zone lookup.
+    for wall in parsed.tagged_wall_times(first_day, last_day):
         # Wall times come in order: pass every transition whose affected
         # interval ends at or before this wall time.
-        while index < len(changes) and naive >= changes[index].wall_end:
+        while index < len(changes) and wall >= changes[index].tagged_end:
             offset = changes[index].after
             index += 1
-        if index < len(changes) and naive >= changes[index].wall_start:
+        if index < len(changes) and wall >= changes[index].tagged_start:
             change = changes[index]
-            if start_utc <= (naive - change.before).replace(tzinfo=_UTC) < end_utc:
-                (nonexistent if change.after > change.before else ambiguous).append(naive)
+            if start_utc <= wall - change.before < end_utc:
+                (nonexistent if change.is_gap else ambiguous).append(wall.replace(tzinfo=None))
             continue
-        instant = (naive - offset).replace(tzinfo=_UTC)
+        instant = wall - offset
         if start_utc <= instant < end_utc:
             instants.append(instant)
     return FireTimes(tuple(instants), tuple(nonexistent), tuple(ambiguous))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -17,21 +17,34 @@ _UTC = timezone.utc
 
 @dataclass(frozen=True)
 class Transition:
-    """A change of a zone's UTC offset at ``instant`` (UTC)."""
+    """A change of a zone's UTC offset at ``instant`` (UTC).
+
+    ``wall_start`` is the first wall time that the change skips (gap) or
+    repeats (fold), ``wall_end`` the first wall time after that interval;
+    both are naive. ``tagged_start`` and ``tagged_end`` are the same wall
+    times tagged with UTC, so they compare quickly with other UTC-tagged
+    wall times.
+    """
 
     instant: datetime
     before: timedelta
     after: timedelta
+    wall_start: datetime = field(init=False)
+    wall_end: datetime = field(init=False)
+    tagged_start: datetime = field(init=False, repr=False)
+    tagged_end: datetime = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        tagged_start = self.instant.astimezone(_UTC) + min(self.before, self.after)
+        tagged_end = self.instant.astimezone(_UTC) + max(self.before, self.after)
+        object.__setattr__(self, "tagged_start", tagged_start)
+        object.__setattr__(self, "tagged_end", tagged_end)
+        object.__setattr__(self, "wall_start", tagged_start.replace(tzinfo=None))
+        object.__setattr__(self, "wall_end", tagged_end.replace(tzinfo=None))
 
     @property
-    def wall_start(self) -> datetime:
-        """Return the first wall time that is skipped (gap) or repeated (fold)."""
-        return (self.instant + min(self.before, self.after)).replace(tzinfo=None)
-
-    @property
-    def wall_end(self) -> datetime:
-        """Return the first wall time after the skipped or repeated interval."""
-        return (self.instant + max(self.before, self.after)).replace(tzinfo=None)
+    def is_gap(self) -> bool:
+        return self.after > self.before
 
 
 def transitions(zone: str, first_year: int, last_year: int) -> tuple[Transition, ...]:

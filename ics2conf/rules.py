@@ -17,6 +17,7 @@ Rules that cron cannot carry exactly give no candidate (None):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -230,6 +231,7 @@ def _day_fields(rule: Rule, first_local: datetime, shift: int) -> tuple[tuple[st
 _MAX_EXPANDED = 100_000
 
 
+@lru_cache(maxsize=4096)
 def last_occurrence(rule: Rule, first_local: datetime, zone: ZoneInfo) -> datetime | None:
     """Return the wall time of a bounded rule's last occurrence, or None when it never ends.
 

@@ -49,20 +49,20 @@ DST_SCAN_YEARS = 30
 # --- instants -----------------------------------------------------------------
 
 
-def _minute(instant: datetime) -> datetime:
-    if instant.tzinfo is UTC and not instant.second and not instant.microsecond:
-        return instant
-    seconds = int(instant.timestamp())
-    return datetime.fromtimestamp(seconds - seconds % 60, UTC)
-
-
 def intended_calls(series: CallSeries, start: datetime, end: datetime) -> list[datetime]:
     """Return the series' calls in ``[start, end)`` as sorted UTC instants, one per minute.
 
     A call rings at its start minute, so seconds are dropped, and two calls
     in the same minute ring once.
     """
-    return sorted({_minute(t) for t in series.intended(start, end) if start <= t < end})
+    # Timestamps compare without zone lookups, which matters for a year of calls.
+    first, stop = start.timestamp(), end.timestamp()
+    minutes = set()
+    for moment in series.intended(start, end):
+        seconds = moment.timestamp()
+        if first <= seconds < stop:
+            minutes.add(int(seconds // 60))
+    return [datetime.fromtimestamp(minute * 60, UTC) for minute in sorted(minutes)]
 
 
 def _wall_to_instant(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -266,7 +266,8 @@ def _propose(
         for text in candidate.expressions(months=good_months):
             fires.extend(fire_times(text, zone, now, window_end).instants)
     if last is not None:
-        fires = [f for f in fires if f.astimezone(tz).replace(tzinfo=None) <= last]
+        last_instant = _wall_to_instant(last, tz)
+        fires = [f for f in fires if f <= last_instant]
     expected = [t for t in intended if not is_bad(t)]
     differences = set(fires).symmetric_difference(expected)
 
