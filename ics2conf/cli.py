@@ -157,6 +157,7 @@ def _check_format(fmt: str) -> str:
 
 @contextmanager
 def command_run(
+    command: str,
     flags: dict[str, Any],
     *,
     fmt: str = "text",
@@ -165,7 +166,11 @@ def command_run(
     verbose: bool = False,
     log_file: Path | None = None,
 ) -> Iterator[Run]:
-    """Load the settings and set up output; turn every ics2conf error into one line and exit 1."""
+    """Load the settings and set up output; turn every ics2conf error into one line and exit 1.
+
+    With ``--format json`` such an error also becomes a JSON document on stdout (``aborted``),
+    so a scheduled run always leaves valid JSON behind.
+    """
     fmt = _check_format(fmt)
     output = Output((), quiet=quiet, verbose=verbose)
     try:
@@ -174,12 +179,10 @@ def command_run(
         output.setup_logging(log_file)
         yield Run(loaded, output, fmt)
     except Ics2confError as error:
-        output.error(str(error))
-        raise typer.Exit(EXIT_ERROR) from None
+        _abort(output, command, fmt, str(error))
     except OSError as error:
         # A log file or input that cannot be opened: the message names the path.
-        output.error(f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
-        raise typer.Exit(EXIT_ERROR) from None
+        _abort(output, command, fmt, f"{error.strerror or error}: {error.filename}" if error.filename else str(error))
     except KeyboardInterrupt:
         output.error("interrupted; run the same command again to finish")
         raise typer.Exit(130) from None
@@ -189,13 +192,24 @@ def command_run(
         # The traceback goes through the redacting log filter, shown with --verbose, because
         # a traceback printed by Typer could contain a job URL with the KooKoo key.
         log.debug("traceback of the internal error:\n%s", traceback.format_exc())
-        output.error(
+        _abort(
+            output,
+            command,
+            fmt,
             f"internal error: {type(error).__name__}: {error}. This is a bug in ics2conf;"
-            " please report it with the command you ran (--verbose shows the traceback)."
+            " please report it with the command you ran (--verbose shows the traceback).",
         )
-        raise typer.Exit(EXIT_ERROR) from None
     finally:
         output.close()
+
+
+def _abort(output: Output, command: str, fmt: str, message: str) -> None:
+    """Report an error that ends the command, on stderr and, for JSON, on stdout; exit 1."""
+    output.error(message)
+    if fmt == "json":
+        document = render.aborted_document(command, message)
+        output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
+    raise typer.Exit(EXIT_ERROR)
 
 
 def _plan_flags(**values: Any) -> dict[str, Any]:
@@ -290,7 +304,7 @@ def plan(
         allow_quiet_hours=allow_quiet_hours, daily_call_limit=daily_call_limit,
         allow_mass_delete=allow_mass_delete,
     )
-    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
+    with command_run("plan", flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
         code = _plan_command(run, paths, command="plan")
     if code == EXIT_CHANGES and not detailed_exitcode:
         code = EXIT_OK
@@ -391,7 +405,7 @@ def sync(
         allow_quiet_hours=allow_quiet_hours, daily_call_limit=daily_call_limit,
         concurrency=concurrency, lock_timeout=lock_timeout, allow_mass_delete=allow_mass_delete,
     )
-    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
+    with command_run("sync", flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
         if dry_run:
             code = _plan_command(run, paths, command="sync", dry_run=True)
             code = EXIT_ERROR if code == EXIT_ERROR else EXIT_OK
@@ -415,7 +429,7 @@ def list_jobs(
 ) -> None:
     """List the jobs this tool manages in the EasyCron account for one namespace."""
     flags = _plan_flags(namespace=namespace)
-    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
+    with command_run("list", flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose) as run:
         settings = run.settings
         client = runs.make_client(settings)
         jobs = runs.managed_jobs(client.list_jobs(), settings.namespace)
@@ -455,7 +469,7 @@ def inspect(
         redial_after=redial_after, allow_quiet_hours=allow_quiet_hours,
         daily_call_limit=daily_call_limit,
     )
-    with command_run(flags, fmt=fmt, config=config, quiet=quiet) as run:
+    with command_run("inspect", flags, fmt=fmt, config=config, quiet=quiet) as run:
         settings = run.settings
         moment = runs.resolve_now(settings)
         state = runs.build_desired(paths, settings, now=moment, stdin=sys.stdin.buffer)
@@ -491,7 +505,7 @@ def purge(
 ) -> None:
     """Delete every job of a namespace from the EasyCron account; jobs of other namespaces stay."""
     flags = _plan_flags(namespace=namespace, concurrency=concurrency, lock_timeout=lock_timeout)
-    with command_run(flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
+    with command_run("purge", flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
         outcome = run_purge(run.settings, output=run.output, confirm=_confirm_purge(yes))
         if outcome is None:
             code = EXIT_ERROR
@@ -533,7 +547,7 @@ def show_config(
 ) -> None:
     """Show the effective configuration, where each value comes from, with secrets masked."""
     flags = _plan_flags(namespace=namespace)
-    with command_run(flags, fmt=fmt, config=config) as run:
+    with command_run("config", flags, fmt=fmt, config=config) as run:
         shown = masked_settings(run.loaded)
         file = str(run.loaded.config_file) if run.loaded.config_file else None
         if run.fmt == "json":

@@ -358,3 +358,14 @@ def list_document(
         "warnings": problem_dicts(problems, "warning"),
         "errors": problem_dicts(problems, "error"),
     }
+
+
+def aborted_document(command: str, message: str) -> dict[str, Any]:
+    """Return the JSON document of a command stopped by an error before it produced a result."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "command": command,
+        "aborted": True,
+        "warnings": [],
+        "errors": [{"level": "error", "message": message}],
+    }

@@ -420,3 +420,21 @@ def test_json_warns_when_schedule_needs_future_sync(env, tmp_path):
 def test_json_no_future_sync_warning_for_evergreen(env, standup):
     document = json.loads(run_cli(["plan", str(standup), "--now", NOW, "--format", "json"], env).stdout)
     assert document["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "samples/", "--format", "json"],
+        ["list", "--format", "json"],
+        ["plan", "samples/", "--format", "json", "--now", "yesterday"],
+    ],
+)
+def test_json_aborted_document_on_fatal_error(env, args):
+    result = run_cli(args, env)
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    validate(document)
+    assert document["aborted"] is True
+    assert document["command"] == args[0]
+    assert document["errors"][0]["message"] in result.stderr
