@@ -141,8 +141,9 @@ def _join(first: _Draft, second: _Draft) -> _Draft | None:
         return None
     joined = a.copy()
     joined[index] = format_values(values_a | values_b, low, high)
-    if index == 2 and joined[index] == "*" or index == 4 and joined[index] == "*":
-        return None  # a day field turning into '*' would change the OR rule
+    other_day_field = {2: 4, 4: 2}.get(index)
+    if other_day_field is not None and joined[index] == "*" and joined[other_day_field] not in ("*", "?"):
+        return None  # a day field turning into '*' beside a restricted one would change the OR rule
     text = " ".join(joined)
     if len(text) > MAX_EXPRESSION_LENGTH:
         return None

@@ -392,3 +392,27 @@ def test_evergreen_part_exact_forever_beside_dated_dst_parts():
     schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
     exact = {part.key: part.exact_until for part in schedule.parts}
     assert exact == {"e0": None, "d0": now + timedelta(days=30), "u0": now + timedelta(days=30)}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        (("y", "0 1 1 5-12 * 2026"), ("d", "0 1 1 4 * 2026"), ("y", "0 1 1 4-12 * 2026")),
+        (("d", "0 10 3 1 * 2027"), ("d", "30 10 3 1 * 2027"), ("d", "0,30 10 3 1 * 2027")),
+        (("d", "0 10 1-15 1 * 2027"), ("d", "0 10 16-31 1 * 2027"), ("d", "0 10 * 1 * 2027")),
+        (("e", "0 10 1 * 0-3"), ("e", "0 10 1 * 4-6"), None),  # '*' would drop the OR with day 1
+        (("e", "0 10 1 * *"), ("e", "0 10 L * *"), None),  # L is never listed with other days
+        (("d", "0 10 3 1 * 2027"), ("d", "30 11 3 1 * 2027"), None),  # two fields differ
+    ],
+)
+def test_join_drafts(first, second, joined):
+    from ics2conf.schedule import _Draft, _join
+
+    result = _join(_Draft(first[0], first[1], IST), _Draft(second[0], second[1], IST))
+    assert result == (None if joined is None else _Draft(joined[0], joined[1], IST))
+
+
+def test_join_keeps_time_zones_apart():
+    from ics2conf.schedule import _Draft, _join
+
+    assert _join(_Draft("d", "0 10 3 1 * 2027", IST), _Draft("u", "0 10 4 1 * 2027", "UTC")) is None
