@@ -23,6 +23,7 @@ import typer
 
 from ics2conf import __version__, render, render_text, runs
 from ics2conf.errors import ConfigError, Ics2confError
+from ics2conf.model import Problem
 from ics2conf.output import Output
 from ics2conf.settings_loader import LoadedSettings, env_var_name, load_settings, masked_settings
 from ics2conf.syncing import run_purge, run_sync
@@ -332,7 +333,7 @@ def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = F
     guard = runs.mass_delete_problem(prepared.plan, settings.allow_mass_delete)
     if guard is not None:
         # A plan only warns: the same check stops the sync.
-        problems.append(type(guard)("warning", "sync would stop: " + guard.message))
+        problems.append(Problem("warning", "sync would stop: " + guard.message))
     _render_plan(run, prepared, problems, command=command, dry_run=dry_run)
     if _has_errors(problems):
         return EXIT_ERROR
@@ -472,7 +473,7 @@ def inspect(
     with command_run("inspect", flags, fmt=fmt, config=config, quiet=quiet) as run:
         settings = run.settings
         moment = runs.resolve_now(settings)
-        state = runs.build_desired(paths, settings, now=moment, stdin=sys.stdin.buffer)
+        state = runs.build_desired(paths, settings, now=moment, stdin=runs.stdin_bytes())
         if run.fmt == "json":
             document = render.inspect_document(
                 state.meetings, state.problems, now=moment, horizon_days=settings.horizon_days
@@ -520,7 +521,7 @@ def purge(
 
 def stdin_is_terminal() -> bool:
     """Return whether standard input is a terminal, where purge may ask for confirmation."""
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _confirm_purge(yes: bool):

@@ -24,6 +24,11 @@ EASYCRON_KEY_VAR = "EASYCRON_API_KEY"
 KOOKOO_KEY_VAR = "KOOKOO_API_KEY"
 
 
+def stdin_bytes() -> Any:
+    """Return the binary standard input for the ``-`` input, or None when the process has none."""
+    return getattr(sys.stdin, "buffer", None)
+
+
 def resolve_now(settings: Settings) -> datetime:
     """Return the moment treated as now: ``--now`` when given, else the clock (UTC)."""
     return settings.now if settings.now is not None else datetime.now(timezone.utc)
@@ -119,7 +124,7 @@ def prepare_plan(
 ) -> PreparedPlan:
     """Read the input, list the account (empty without a client) and diff the two."""
     now = resolve_now(settings)
-    state = build_desired(inputs, settings, now=now, stdin=stdin if stdin is not None else sys.stdin.buffer)
+    state = build_desired(inputs, settings, now=now, stdin=stdin if stdin is not None else stdin_bytes())
     remote = client.list_jobs() if client is not None else []
     plan = planner.diff(state.jobs, remote, settings.namespace)
     plan, held = hold_deletes(plan, state)

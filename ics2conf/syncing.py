@@ -31,6 +31,7 @@ from ics2conf.runs import (
     purge_plan,
     require_kookoo_key,
     resolve_now,
+    stdin_bytes,
 )
 
 log = logging.getLogger("ics2conf.cli")
@@ -127,7 +128,7 @@ def run_sync(settings: Settings, inputs: Sequence[str], *, output: Output) -> Sy
     """Read the input, then under the namespace lock list, diff, guard and apply."""
     client = make_client(settings)
     now = resolve_now(settings)
-    state: DesiredState = build_desired(inputs, settings, now=now, stdin=sys.stdin.buffer)
+    state: DesiredState = build_desired(inputs, settings, now=now, stdin=stdin_bytes())
     require_kookoo_key(settings, state)
 
     with namespace_lock(settings.namespace, settings.lock_timeout_seconds):
