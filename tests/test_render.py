@@ -261,3 +261,16 @@ def test_plan_document_delete_names_event_when_known():
     assert change["phone"] == "09876543210"
     assert change["room"] == "123456789"
     assert change["next_run"] is None
+
+
+def test_far_future_bound_reads_as_no_further_sync():
+    ev = event()
+    text = render(plan_of(), [meeting(ev, datetime(2100, 1, 1, 0, 0, tzinfo=IST))])
+    assert "exact with no further sync (through 2099)" in text
+
+
+def test_far_future_bound_has_no_json_warning():
+    ev = event()
+    document = plan_document(plan_of(), [meeting(ev, datetime(2100, 1, 1, 0, 0, tzinfo=IST))], [], command="plan", now=NOW)
+    assert document["meetings"][0]["exact_forever"] is True
+    assert document["warnings"] == []
