@@ -184,8 +184,8 @@ class EasyCronClient:
                 )
             page += 1
         # NOTE: the pages are not a snapshot. A job deleted by someone else while
-        # the pages are read shifts the next page, which can hide one job from
-        # this listing; the following sync lists it again and removes any duplicate.
+        # the pages are read shifts the next page, so one job can be missing from
+        # this listing. The following sync lists it again and removes any duplicate.
         return jobs
 
     def get_job(self, job_id: int) -> RemoteJob | None:

@@ -6,8 +6,8 @@ before new jobs are added. Within a phase the actions are independent,
 because ``diff`` emits at most one action per remote job id and at most one
 create per job name, so they run in any order.
 
-A write whose outcome is unknown (EasyCronUnknownOutcome: sent, no clear
-answer) is never simply repeated. After the pool drains, the account is
+A write whose outcome is unknown (EasyCronUnknownOutcome: sent, no usable
+response) is never simply repeated. After the pool drains, the account is
 re-listed once, the plan is recomputed for the affected job names only, and
 what is still missing or different is applied in the next round. So a job
 is never created a second time without a re-list in between.

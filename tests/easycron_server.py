@@ -45,8 +45,8 @@ FAULT_KINDS = (
     "rate_limit",  # respond 429 with a Retry-After header, without processing
     "reset",  # read the request, then reset the connection without processing
     "commit_then_drop",  # process the request, then reset the connection instead of responding
-    "commit_then_hang",  # process the request, then wait ``seconds`` before answering
-    "empty_404",  # answer a list request with 404 {"message": ...}
+    "commit_then_hang",  # process the request, then wait ``seconds`` before responding
+    "empty_404",  # respond to a list request with 404 {"message": ...}
 )
 OPERATIONS = ("list", "get", "create", "update", "delete")
 
@@ -110,7 +110,7 @@ class FakeEasyCron:
         self._faults: list[Fault] = []
         self.counts: Counter[str] = Counter()  # by operation, plus "unknown"
         self.log: list[tuple[str, str, int | None]] = []  # (method, path, status or None if dropped)
-        self.in_flight = 0  # requests received and not yet answered
+        self.in_flight = 0  # requests received and not yet responded to
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

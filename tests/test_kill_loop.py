@@ -5,7 +5,7 @@ which widens the window in which a kill lands between sending a request and
 reading its response. Each sync runs in a child process that takes the
 namespace lock, lists, diffs and applies, exactly as the CLI does, towards a
 randomly chosen generation of the desired jobs. After each kill the test
-waits until the server has answered every request already sent (as a later
+waits until the server has responded to every request already sent (as a later
 sync, started minutes later by cron, would find it) and counts duplicates.
 Finally one sync runs to completion and the account must hold exactly the
 desired jobs, with foreign jobs untouched.
