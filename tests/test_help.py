@@ -71,3 +71,9 @@ def test_completion_is_offered():
     declared = {opt for param in GROUP.params for opt in param.opts}
     assert "--install-completion" in declared
     assert "--show-completion" in declared
+
+
+def test_show_completion_prints_script(tmp_path):
+    result = run_cli(["--show-completion", "bash"], isolated_env(tmp_path))
+    assert result.exit_code == 0
+    assert "_ics2conf_completion" in result.stdout
