@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from ics2conf.lock import lock_path, namespace_lock
 from ics2conf.plan import diff
 from ics2conf.sync import apply
 from tests.job_factory import desired_set
+from tests.test_kill_loop import API_KEY, JOB_COUNT, run_sync, server_process, server_state
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,3 +128,20 @@ def test_invalid_namespace_rejected():
     with pytest.raises(ValueError, match="invalid namespace"):
         with namespace_lock("../etc", 1):
             pass
+
+
+def test_two_sync_processes_write_once(tmp_path):
+    """Two syncs started together: one writes every job, the other waits and writes nothing."""
+    with server_process(latency_ms=5) as url:
+        context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+        children = [context.Process(target=run_sync, args=(url, 0, 4)) for _ in range(2)]
+        for child in children:
+            child.start()
+        for child in children:
+            child.join(60)
+        assert [child.exitcode for child in children] == [0, 0]
+        state = server_state(url)
+        jobs = EasyCronClient(url, API_KEY).list_jobs()
+    assert state["counts"].get("create", 0) == JOB_COUNT
+    assert state["counts"]["list"] == 2
+    assert sorted(job.name for job in jobs) == sorted(job.spec.name for job in desired_set(JOB_COUNT))
