@@ -185,6 +185,7 @@ def change_dict(action: Create | Update | Delete, uid_by_hash: dict[str, str]) -
         data = remote_job_dict(remote)
         data.pop("status", None)
         data.update(
+            description=remote.description,
             event_uid=_uid_of_job_name(remote.name, uid_by_hash),
             next_run=None,
             reason=action.reason,

@@ -92,6 +92,9 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
         phone, room = url_phone(remote.url), url_room(remote.url)
         details = ", ".join(p for p in (f"phone {phone}" if phone else "", f"room {room}" if room else "") if p)
         lines = [head + Text(remote.name) + Text(f"  ({action.reason})", style="dim")]
+        if remote.description:
+            # The description names the meeting and attendee, which the hashed name cannot.
+            lines.append(Text(f"      job for  {' '.join(remote.description.split())}"))
         if details:
             lines.append(Text(f"      {details}"))
         lines.append(
