@@ -128,9 +128,11 @@ class FakeEasyCron:
         return self.url
 
     def stop(self) -> None:
+        """Stop serving and end every open connection, so no handler thread outlives the server."""
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+            self._httpd.close_connections()
             self._httpd = None
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -383,8 +385,33 @@ def _validate_fields(body: Any, *, partial: bool) -> dict[str, Any]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    block_on_close = False  # idle keep-alive connections must not hold up stop()
+    block_on_close = False  # stop() ends the connections itself, see close_connections
     fake: FakeEasyCron
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open connection; handler threads waiting on idle keep-alive ones then end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Ignore clients that vanish mid-request (killed syncs, timeouts); report anything else."""

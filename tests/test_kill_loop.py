@@ -46,8 +46,14 @@ LATENCY_MS = 15
 SEED = 20261204
 
 
-def run_sync(url: str, generation: int, concurrency: int) -> None:
-    """Sync the namespace to ``generation`` of the test jobs, as ``ics2conf sync`` would."""
+def run_sync(url: str, generation: int, concurrency: int, ready=None) -> None:
+    """Sync the namespace to ``generation`` of the test jobs, as ``ics2conf sync`` would.
+
+    ``ready``, a multiprocessing event, is set once the process has started,
+    so that the random kill delay measures time spent syncing.
+    """
+    if ready is not None:
+        ready.set()
     client = EasyCronClient(url, API_KEY, backoff_base_seconds=0.01)
     with namespace_lock(NAMESPACE, 30):
         plan = diff(desired_set(JOB_COUNT, generation=generation), client.list_jobs(), NAMESPACE)
@@ -126,8 +132,12 @@ def _kill_loop(url: str, tmp_path: Path, monkeypatch) -> None:
         if kills >= MIN_KILLS:
             break
         writes_before = _writes(server_state(url))
-        child = context.Process(target=run_sync, args=(url, rng.randrange(GENERATIONS), rng.choice((1, 2, 4))))
+        ready = context.Event()
+        child = context.Process(
+            target=run_sync, args=(url, rng.randrange(GENERATIONS), rng.choice((1, 2, 4)), ready)
+        )
         child.start()
+        ready.wait(30)
         child.join(rng.uniform(0.0, 0.25))
         if child.is_alive():
             child.kill()  # SIGKILL
@@ -159,6 +169,7 @@ def _kill_loop(url: str, tmp_path: Path, monkeypatch) -> None:
     )
 
     assert kills >= MIN_KILLS
+    assert kills_after_writes >= MIN_KILLS // 5  # the kills really land in the middle of syncs
     assert duplicates == 0
     assert lost == 0
     assert orphans == 0
