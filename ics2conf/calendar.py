@@ -157,7 +157,7 @@ def _resolve_uid(
     master_component = newest.component if newest else None
     override_components = [v.component for v in overrides]
     calendar_zone = main.calendar_zone
-    if calendar_zone and master_component is not None and _is_recurring(master_component):
+    if calendar_zone and master_component is not None and _needs_calendar_zone(master_component):
         # Google writes a series in UTC and means the calendar's zone: the
         # series must keep its local time across DST changes.
         master_component, override_components = timezones.apply_x_wr_timezone(
@@ -213,8 +213,15 @@ def _address_key(address: Address) -> str:
     return address.email or address.value.strip().lower()
 
 
-def _is_recurring(component: icalendar.Event) -> bool:
-    return "RRULE" in component or "RDATE" in component
+def _needs_calendar_zone(component: icalendar.Event) -> bool:
+    """Return True for a series whose DTSTART is in UTC or floating, which X-WR-TIMEZONE changes."""
+    if "RRULE" not in component and "RDATE" not in component:
+        return False
+    start = component.get("DTSTART")
+    value = getattr(start, "dt", None)
+    if not isinstance(value, datetime):
+        return False
+    return value.tzinfo is None or value.utcoffset() == timedelta(0) and value.tzname() in ("UTC", "Z")
 
 
 def _build_event(

@@ -44,8 +44,7 @@ class OccurrenceIndex:
         self._years: dict[int, list[datetime]] = {}
         self._query = None
         self._simple: list[datetime] | None = None
-        self._first: datetime | None = None
-        self._last: datetime | None = None  # None: unbounded
+        self._bounds: tuple[datetime, datetime | None] | None = None  # first, last (None: unbounded)
         self._prepare()
 
     def _prepare(self) -> None:
@@ -65,15 +64,19 @@ class OccurrenceIndex:
             return
 
         _include_until_date(master)
-        self._first = min([self._start_of(master)] + [self._start_of(c) for c in self._overrides])
-        self._last = self._series_end(master)
-
         # Building the query costs about a millisecond (measured on the
         # development machine), and an export may hold thousands of series
-        # that ended years ago. So only series still running by the clock
-        # build it now, where a bad rule surfaces while loading.
-        if self._last is None or self._last > datetime.now(UTC):
+        # that ended years ago. So only series that may still run by the
+        # clock build it now, where a bad rule surfaces while loading.
+        if _may_run_after(master, datetime.now(UTC), self._start_tz(master)):
             self._build_query()
+
+    def _series_bounds(self) -> tuple[datetime, datetime | None]:
+        """Return the first start and an instant after the last one (None: unbounded), computed once."""
+        if self._bounds is None:
+            first = min([self._start_of(self._master)] + [self._start_of(c) for c in self._overrides])
+            self._bounds = (first, self._series_end(self._master))
+        return self._bounds
 
     def _build_query(self):
         if self._query is None:
@@ -150,13 +153,14 @@ class OccurrenceIndex:
             return []
         if self._simple is not None:
             return [t for t in self._simple if start <= t < end]
-        if end <= self._first or (self._last is not None and start > self._last):
+        first, last = self._series_bounds()
+        if end <= first or (last is not None and start > last):
             return []
         result: list[datetime] = []
-        first_year = max(start.astimezone(UTC).year, self._first.astimezone(UTC).year)
+        first_year = max(start.astimezone(UTC).year, first.astimezone(UTC).year)
         last_year = end.astimezone(UTC).year
-        if self._last is not None:
-            last_year = min(last_year, self._last.astimezone(UTC).year)
+        if last is not None:
+            last_year = min(last_year, last.astimezone(UTC).year)
         for year in range(first_year, last_year + 1):
             instants = self._year(year)
             low = bisect.bisect_left(instants, start)
@@ -215,6 +219,18 @@ def _include_until_date(master: icalendar.Event) -> None:
         if until and not isinstance(until[0], datetime):
             day = until[0]
             rule["UNTIL"] = [datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=start.tzinfo)]
+
+
+def _may_run_after(master: icalendar.Event, moment: datetime, start_tz: tzinfo) -> bool:
+    """Return True unless every RRULE ends by UNTIL before ``moment`` or by COUNT, without expanding."""
+    for rule in _as_list(master.get("RRULE")):
+        until = _as_list(rule.get("UNTIL"))
+        if until:
+            if as_aware(until[0], start_tz) + timedelta(days=1) >= moment:
+                return True
+        elif not rule.get("COUNT"):
+            return True
+    return False
 
 
 def _is_cancelled(component: icalendar.Event) -> bool:
