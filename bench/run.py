@@ -108,7 +108,7 @@ def verdict(measured: float, limit: float) -> str:
     return "met" if measured <= limit else "MISSED"
 
 
-def render_markdown(info, costs, reports, economy, throughput) -> str:
+def render_markdown(info, costs, reports, economy, throughput, backoff=None) -> str:
     """Return the results as Markdown tables, the form docs/benchmarks.md uses."""
     lines = ["| machine | |", "|---|---|"]
     lines += [f"| {key} | {value} |" for key, value in info.items()]
@@ -150,6 +150,10 @@ def render_markdown(info, costs, reports, economy, throughput) -> str:
                   f"| {throughput.changes} | {throughput.latency_ms:.0f} ms | {throughput.concurrency}"
                   f" | {sorted(throughput.requests)[len(throughput.requests) // 2]} | {throughput.floor:.1f}"
                   f" | {limit:.1f} | {throughput.wall:.1f} | {throughput.ratio:.2f} | {verdict(throughput.wall, limit)} |"]
+    if backoff:
+        lines += ["", f"One more run with three creates answered 429 (Retry-After {backoff.retry_after_s:g} s):"
+                  f" {backoff.rate_limited} answered 429, {backoff.sent_during_pause} requests sent during a"
+                  f" pause, {backoff.requests} requests, {backoff.wall:.1f} s, {backoff.failed} actions not applied."]
     return "\n".join(lines) + "\n"
 
 
@@ -182,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     info = machine()
+    info["load average at the start (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     args.out.mkdir(parents=True, exist_ok=True)
     needed = (labels if "plan" in only else []) + ([args.api_size] if "api" in only else [])
     manifest = ensure_exports(sorted(set(needed), key=lambda l: generate.SIZES[l]), args.seed, args.now, args.out,
                               progress)
 
-    costs, reports, economy, throughput = [], [], None, None
+    costs, reports, economy, throughput, backoff = [], [], None, None, None
     if "plan" in only:
         costs, reports = run_plan_benchmark(labels, manifest, args, progress)
     if "api" in only:
@@ -197,13 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         ics, directory = generate.export_paths(args.api_size, args.out)
         economy = measure_api_economy(args.api_size, ics, directory, args.now, args.out, progress)
     if "throughput" in only:
-        from .throughput import measure_throughput
+        from .throughput import measure_backoff, measure_throughput
 
         progress(f"sync throughput ({args.runs} runs, {args.latency_ms:.0f} ms latency,"
                  f" concurrency {args.concurrency}):")
         throughput = measure_throughput(args.runs, args.concurrency, args.latency_ms, progress)
+        backoff = measure_backoff(args.concurrency, args.latency_ms, progress=progress)
 
     info["bench duration"] = str(timedelta(seconds=round(time.perf_counter() - started)))
+    info["load average at the end (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     results = {
         "machine": info,
         "now": args.now,
@@ -214,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
             "label": economy.label, "jobs": economy.jobs, "edited_uid": economy.edited_uid,
             "command": economy.command, "phases": [phase.to_dict() for phase in economy.phases]},
         "throughput": None if throughput is None else throughput.to_dict(),
+        "backoff": None if backoff is None else backoff.to_dict(),
     }
     (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    markdown = render_markdown(info, costs, reports, economy, throughput)
+    markdown = render_markdown(info, costs, reports, economy, throughput, backoff)
     (args.out / "results.md").write_text(markdown)
     print()
     print(markdown)

@@ -10,10 +10,11 @@ rule), so the pool drains once between the two phases.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
-from ics2conf.easycron import EasyCronClient
+from ics2conf.easycron import EasyCronClient, RequestRecord
 from ics2conf.model import Create, Delete, Plan, RemoteJob, Update
 from ics2conf.sync import apply
 from tests.easycron_server import FakeEasyCron
@@ -108,4 +109,61 @@ def measure_throughput(runs: int, concurrency: int, latency_ms: float, progress=
         result.requests.append(requests)
         result.failed.append(len(report.results) - len(report.applied))
         progress(f"  run {run}/{runs}: {wall:.2f} s, {requests} requests, {result.failed[-1]} actions not applied")
+    return result
+
+
+@dataclass
+class Backoff:
+    """One run with injected 429 answers: were the pauses honoured?"""
+
+    rate_limited: int  # 429 answers received by the client
+    retry_after_s: float
+    sent_during_pause: int  # requests sent while a Retry-After pause was running
+    wall: float
+    requests: int
+    failed: int
+
+    def to_dict(self) -> dict:
+        return {**self.__dict__, "wall": round(self.wall, 3)}
+
+
+def measure_backoff(concurrency: int, latency_ms: float, retry_after_s: float = 1.0,
+                    progress=print) -> Backoff:
+    """Apply the plan once while the server answers three creates with 429 and Retry-After.
+
+    The client's ``on_request`` callback runs when a response arrives, so
+    each record gives the send time (arrival minus duration). A request
+    sent within a Retry-After pause that began when a 429 arrived means the
+    pool ignored the back-off; 10 ms of slack covers a worker that was
+    already past its pause check when the 429 arrived.
+    """
+    records: list[tuple[float, float, int | None]] = []  # (sent, arrived, status)
+    lock = threading.Lock()
+
+    def record(item: RequestRecord) -> None:
+        arrived = time.monotonic()
+        with lock:
+            records.append((arrived - item.seconds, arrived, item.status))
+
+    with FakeEasyCron(api_key=API_KEY, latency_seconds=latency_ms / 1000) as server:
+        plan = seed_plan(server)
+        for skip in (200, 500, 800):
+            server.inject("rate_limit", op="create", retry_after=f"{retry_after_s:g}", skip=skip)
+        client = EasyCronClient(server.url, API_KEY, on_request=record)
+        server.reset_counters()
+        started = time.perf_counter()
+        report = apply(plan, client, concurrency=concurrency)
+        wall = time.perf_counter() - started
+        requests = server.count()
+
+    pauses = [arrived for _, arrived, status in records if status == 429]
+    slack = 0.010
+    sent_during_pause = sum(
+        1 for sent, _, _ in records
+        if any(start + slack < sent < start + retry_after_s - slack for start in pauses)
+    )
+    result = Backoff(len(pauses), retry_after_s, sent_during_pause, wall, requests,
+                     len(report.results) - len(report.applied))
+    progress(f"  with 429s: {result.rate_limited} answered 429, {sent_during_pause} requests sent during"
+             f" a pause, {wall:.2f} s, {requests} requests, {result.failed} actions not applied")
     return result
