@@ -33,7 +33,11 @@ def resolve_callees(
     organizer = event.organizer
     candidates: list[tuple[Address, bool]] = [(a, False) for a in event.attendees]
     if call_organizer and organizer is not None:
-        candidates.insert(0, (organizer, True))
+        as_attendee = [a for a in event.attendees if _same_address(a, organizer)]
+        # An organizer who declined their own meeting (Google allows it) is
+        # skipped through their attendee entry below.
+        if not any(a.partstat == "DECLINED" for a in as_attendee):
+            candidates.insert(0, (organizer, True))
 
     for address, is_organizer in candidates:
         reason = None if is_organizer else _skip_reason(address, organizer, call_organizer)

@@ -142,3 +142,16 @@ def test_organizer_only_in_organizer_property():
 
 def test_event_without_attendees():
     assert resolve_callees(make_event(), load_directory([])) == ([], [], [])
+
+
+def test_declined_organizer_not_rung_even_when_asked():
+    organizer = Address("mailto:priya.rao@example.com", name="Priya")
+    event = make_event(
+        Address("mailto:priya.rao@example.com", partstat="DECLINED"),
+        Address("tel:+91 98765 43229"),
+        organizer=organizer,
+    )
+    directory = load_directory([str(DATA / "directory.csv")])
+    callees, skipped, _ = resolve_callees(event, directory, call_organizer=True)
+    assert [c.key for c in callees] == ["tel:+919876543229"]
+    assert [(s.address, s.reason) for s in skipped] == [("mailto:priya.rao@example.com", "declined")]
