@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import quopri
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class Directory:
 
     def _add(self, email: str, number: _Number, name: str | None) -> None:
         key = email.strip().lower()
+        if key.startswith("mailto:"):
+            key = key[len("mailto:"):]
         self.numbers.setdefault(key, []).append(number)
         if name and key not in self.names:
             self.names[key] = name
@@ -207,7 +210,7 @@ def _vcard_params(text: str) -> dict[str, list[str]]:
 
 def _add_card(card, source: str, index: int, directory: Directory) -> None:
     emails = [value for name, _, value in card if name == "EMAIL" and value]
-    full_name = next((_vcard_text(value) for name, _, value in card if name == "FN" and value), None)
+    full_name = next((_vcard_text(value, params) for name, params, value in card if name == "FN" and value), None)
     numbers = []
     for name, params, value in card:
         if name != "TEL" or not value:
@@ -245,5 +248,12 @@ def _add_card(card, source: str, index: int, directory: Directory) -> None:
             directory._add(email, number, full_name)
 
 
-def _vcard_text(value: str) -> str:
+def _vcard_text(value: str, params: dict[str, list[str]]) -> str:
+    if "QUOTED-PRINTABLE" in params.get("ENCODING", []):
+        # vCard 2.1 exports (older phones, Outlook) encode non-ASCII names this way.
+        charset = (params.get("CHARSET") or ["UTF-8"])[0]
+        try:
+            value = quopri.decodestring(value.encode("ascii", "replace")).decode(charset, "replace")
+        except LookupError:
+            value = quopri.decodestring(value.encode("ascii", "replace")).decode("utf-8", "replace")
     return re.sub(r"\\([,;\\])", r"\1", value).replace("\\n", " ").replace("\\N", " ").strip()

@@ -114,3 +114,20 @@ def test_csv_other_delimiters(tmp_path, delimiter):
     path = tmp_path / "people.csv"
     path.write_text(f"email{delimiter}phone{delimiter}name\ne@example.com{delimiter}+91 98765 43228{delimiter}E\n")
     assert load_directory([str(path)]).lookup("e@example.com") == "+91 98765 43228"
+
+
+def test_vcard_quoted_printable_name_and_mailto(tmp_path):
+    path = tmp_path / "old-phone.vcf"
+    path.write_bytes(
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:Zo=C3=AB Das\r\n"
+        b"EMAIL;INTERNET:zoe.das@example.com\r\nTEL;CELL:+91 98765 43230\r\nEND:VCARD\r\n"
+    )
+    directory = load_directory([str(path)])
+    assert directory.name("zoe.das@example.com") == "Zoë Das"
+    assert directory.lookup("zoe.das@example.com") == "+91 98765 43230"
+
+
+def test_csv_mailto_emails(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("email,phone\nmailto:F@example.com,+91 98765 43231\n")
+    assert load_directory([str(path)]).lookup("f@example.com") == "+91 98765 43231"
