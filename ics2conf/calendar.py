@@ -184,8 +184,8 @@ def _resolve_uid(
 def _apply_replies(event: Event, invite: Version, replies: list[Version]) -> Event:
     """Return the event with attendees' PARTSTAT taken from their newer REPLY messages.
 
-    RFC 5546 section 3.2.3: a REPLY carries one attendee's answer to the
-    invite with the same SEQUENCE. A reply to a single occurrence
+    RFC 5546 section 3.2.3: a REPLY carries one attendee's response to
+    the invite with the same SEQUENCE. A reply to a single occurrence
     (RECURRENCE-ID) cannot change who is called for the whole series, so it
     is not applied.
     """

@@ -4,7 +4,7 @@ recurring-ical-events applies RRULE, RDATE, EXDATE and RECURRENCE-ID
 overrides (including RANGE=THISANDFUTURE). ``OccurrenceIndex`` wraps it for
 a scheduler that requests many windows over several years: results are
 computed per calendar year (UTC) once and cached, and years before the first
-or after the last possible occurrence are answered without expanding.
+or after the last possible occurrence return without expanding.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dateutil.rrule import rrulestr
 from .errors import CalendarError
 from .timezones import as_aware
 
-# Padding around each yearly query, so the local-time bounds of floating and
-# all-day events and the overlap rule of recurring-ical-events (an event is
-# returned when any part of it is in the span) never lose an occurrence. Results
-# are filtered by exact start instant afterwards.
+# Padding around each yearly query. Floating and all-day events are queried
+# in local time, up to 14 hours off UTC, and recurring-ical-events returns
+# events that overlap the span rather than start in it. Results are filtered
+# by exact start instant afterwards, so padding adds work but never instants.
 _QUERY_PADDING = timedelta(days=2)
 _MAX_COUNT_FOR_BOUND = 20000
 

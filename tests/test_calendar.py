@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -372,3 +372,28 @@ def test_hourly_and_short_dense_rules_are_allowed(tmp_path):
         utc("2027-01-05T10:01Z"),
         utc("2027-01-05T10:02Z"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("start_line", "default_timezone"),
+    [
+        ("DTSTART;TZID=Pacific/Kiritimati:20261228T003000", "Asia/Kolkata"),  # UTC+14
+        ("DTSTART;TZID=Pacific/Pago_Pago:20261228T233000", "Asia/Kolkata"),  # UTC-11
+        ("DTSTART:20261228T003000", "Pacific/Kiritimati"),  # floating
+        ("DTSTART;VALUE=DATE:20261228", "Pacific/Pago_Pago"),  # all-day
+    ],
+)
+def test_no_occurrence_lost_at_year_boundary(tmp_path, start_line, default_timezone):
+    path = tmp_path / "new_year.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:new-year@example.com\r\n"
+        f"DTSTAMP:20261201T090000Z\r\n{start_line}\r\nRRULE:FREQ=DAILY;COUNT=8\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    event = load_events([str(path)], default_timezone=default_timezone).events[0]
+    whole = event.occurrences(utc("2026-01-01T00:00Z"), utc("2028-01-01T00:00Z"))
+    assert len(whole) == 8
+    assert [b - a for a, b in zip(whole, whole[1:])] == [timedelta(days=1)] * 7
+    by_year = event.occurrences(utc("2026-01-01T00:00Z"), utc("2027-01-01T00:00Z")) + event.occurrences(
+        utc("2027-01-01T00:00Z"), utc("2028-01-01T00:00Z")
+    )
+    assert by_year == whole
