@@ -1,8 +1,8 @@
 """Decide who is rung for a meeting, and at which number.
 
 A number comes from a ``tel:`` attendee address first, else from the
-directory by email. Attendees who declined (PARTSTAT=DECLINED), are
-non-participants (ROLE=NON-PARTICIPANT) or are rooms and resources
+directory by email. Attendees who declined or delegated (PARTSTAT=DECLINED,
+DELEGATED), are non-participants (ROLE=NON-PARTICIPANT) or are rooms and resources
 (CUTYPE=ROOM/RESOURCE) are skipped, as is the organizer unless the caller
 asks to ring them. A person listed twice, by the same email or the same
 number, is rung once.
@@ -107,6 +107,10 @@ def _skip_reason(address: Address, organizer: Address | None, call_organizer: bo
         return address.cutype.lower()
     if address.partstat == "DECLINED":
         return "declined"
+    if address.partstat == "DELEGATED":
+        # RFC 5545 3.2.12: the attendee handed the meeting to the delegate,
+        # who is listed as an attendee of its own.
+        return "delegated to another attendee"
     if address.role == "NON-PARTICIPANT":
         return "non-participant"
     if organizer is not None and _same_address(address, organizer):

@@ -155,3 +155,13 @@ def test_declined_organizer_not_rung_even_when_asked():
     callees, skipped, _ = resolve_callees(event, directory, call_organizer=True)
     assert [c.key for c in callees] == ["tel:+919876543229"]
     assert [(s.address, s.reason) for s in skipped] == [("mailto:priya.rao@example.com", "declined")]
+
+
+def test_delegated_attendee_skipped_delegate_rung():
+    event = make_event(
+        Address("tel:+91 98765 43232", name="Boss", partstat="DELEGATED"),
+        Address("tel:+91 98765 43233", name="Deputy", partstat="ACCEPTED"),
+    )
+    callees, skipped, _ = resolve_callees(event, load_directory([]))
+    assert [c.name for c in callees] == ["Deputy"]
+    assert [s.reason for s in skipped] == ["delegated to another attendee"]
