@@ -1,10 +1,10 @@
 """Decide who is rung for a meeting, and at which number.
 
 A number comes from a ``tel:`` attendee address first, else from the
-directory by email. Attendees who declined or delegated (PARTSTAT=DECLINED,
-DELEGATED), are non-participants (ROLE=NON-PARTICIPANT) or are rooms and resources
-(CUTYPE=ROOM/RESOURCE) are skipped, as is the organizer unless the caller
-asks to ring them. A person listed twice, by the same email or the same
+directory by email. Skipped are attendees who declined or delegated
+(PARTSTAT=DECLINED, DELEGATED), non-participants (ROLE=NON-PARTICIPANT),
+rooms and resources (CUTYPE=ROOM/RESOURCE), and the organizer unless the
+caller asks to ring them. A person listed twice, by the same email or the same
 number, is rung once.
 """
 
