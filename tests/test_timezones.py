@@ -212,3 +212,55 @@ def test_defined_zone_follows_its_own_dst_rules(tmp_path):
     event = load_events([str(path)]).events[0]
     assert event.zone == "UTC"
     assert event.occurrences(*WINDOW) == [utc("2027-03-22T07:53Z"), utc("2027-03-29T06:53Z")]
+
+
+def shifted_cet_table():
+    import icalendar
+
+    from ics2conf.vtimezone import offset_table
+
+    component = icalendar.Timezone.from_ical(
+        "BEGIN:VTIMEZONE\r\nTZID:Shifted\r\n"
+        "BEGIN:STANDARD\r\nDTSTART:16010101T030000\r\nTZOFFSETFROM:+0207\r\nTZOFFSETTO:+0107\r\n"
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\r\nEND:STANDARD\r\n"
+        "BEGIN:DAYLIGHT\r\nDTSTART:16010101T020000\r\nTZOFFSETFROM:+0107\r\nTZOFFSETTO:+0207\r\n"
+        "RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\r\nEND:DAYLIGHT\r\nEND:VTIMEZONE\r\n"
+    )
+    return offset_table(component)
+
+
+# (local wall time on DST days of 2027, fold, expected UTC offset)
+DEFINED_ZONE_CASES = [
+    (datetime(2027, 3, 28, 1, 59), 0, timedelta(hours=1, minutes=7)),
+    (datetime(2027, 3, 28, 2, 30), 0, timedelta(hours=1, minutes=7)),  # in the gap: offset before it
+    (datetime(2027, 3, 28, 3, 0), 0, timedelta(hours=2, minutes=7)),
+    (datetime(2027, 10, 31, 2, 30), 0, timedelta(hours=2, minutes=7)),  # ambiguous: first
+    (datetime(2027, 10, 31, 2, 30), 1, timedelta(hours=1, minutes=7)),  # ambiguous: second
+    (datetime(2027, 10, 31, 3, 30), 0, timedelta(hours=1, minutes=7)),
+]
+
+
+@pytest.mark.parametrize(("wall", "fold", "offset"), DEFINED_ZONE_CASES)
+def test_defined_zone_utcoffset(wall, fold, offset):
+    from ics2conf.vtimezone import DefinedZone
+
+    zone = DefinedZone("Shifted", shifted_cet_table())
+    assert wall.replace(tzinfo=zone, fold=fold).utcoffset() == offset
+
+
+def test_defined_zone_round_trips_every_hour_of_fall_back_day():
+    from ics2conf.vtimezone import DefinedZone
+
+    zone = DefinedZone("Shifted", shifted_cet_table())
+    start = datetime(2027, 10, 30, 20, 0, tzinfo=UTC)
+    for hour in range(12):
+        instant = start + timedelta(hours=hour)
+        local = instant.astimezone(zone)
+        assert local.astimezone(UTC) == instant
+
+
+def test_offset_table_of_outlook_definition():
+    table = shifted_cet_table()
+    transitions = table.transitions_between(datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
+    # Local 02:00 at +01:07 and 03:00 at +02:07 are both 00:53 UTC.
+    assert transitions == (datetime(2027, 3, 28, 0, 53, tzinfo=UTC), datetime(2027, 10, 31, 0, 53, tzinfo=UTC))
