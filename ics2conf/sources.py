@@ -70,13 +70,21 @@ def read_inputs(
     """
     result = ReadResult()
     for item in inputs:
-        for source, data in _iter_input_bytes(item, stdin, session, result.problems):
-            result.sources.append(source)
-            text, problems = decode_calendar_bytes(data, source)
-            result.problems.extend(problems)
-            blocks, problems = split_calendars(text, source)
-            result.problems.extend(problems)
-            result.calendars.extend(CalendarText(source, block) for block in blocks)
+        try:
+            for source, data in _iter_input_bytes(item, stdin, session, result.problems):
+                result.sources.append(source)
+                text, problems = decode_calendar_bytes(data, source)
+                result.problems.extend(problems)
+                blocks, problems = split_calendars(text, source)
+                result.problems.extend(problems)
+                result.calendars.extend(CalendarText(source, block) for block in blocks)
+        except OSError as error:
+            # A folder or stdin that fails half-way, for example on a permission error.
+            label = STDIN_LABEL if item == STDIN_NAME else item
+            result.problems.append(
+                Problem("error", f"cannot read {label}: {error.strerror or error}; check the path and permissions",
+                        label)
+            )
     return result
 
 

@@ -259,3 +259,15 @@ def test_feed_gives_up_with_status(feed_server):
     with pytest.raises(sources.FeedError, match="HTTP 503"):
         sources.fetch_feed(feed_server.url + "/always-busy.ics", session=sources.feed_session(backoff_factor=0))
     assert len(feed_server.requests) == 1 + sources.FEED_RETRIES
+
+
+def test_unreadable_stdin_is_error():
+    class BrokenStream(io.RawIOBase):
+        def read(self, *args):
+            raise OSError(5, "Input/output error")
+
+    result = load_events(["-", str(DATA / "lf_only.ics")], stdin=BrokenStream())
+    assert [e.uid for e in result.events] == ["lf-only@example.com"]
+    assert result.problems[0].level == "error"
+    assert "<stdin>" in result.problems[0].message
+    assert "Input/output error" in result.problems[0].message
