@@ -7,7 +7,7 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,28 +29,52 @@ class Sample:
     returncode: int
 
 
+# Forks and execs the measured command, waits for it with os.wait4 and
+# writes "wall_seconds maxrss_kib" to the file named by its first argument.
+LAUNCHER_CODE = (
+    "import os, sys, time\n"
+    "result_path, command = sys.argv[1], sys.argv[2:]\n"
+    "started = time.perf_counter()\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    try:\n"
+    "        os.execvp(command[0], command)\n"
+    "    finally:\n"
+    "        os._exit(127)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "wall = time.perf_counter() - started\n"
+    "with open(result_path, 'w') as f:\n"
+    "    f.write(f'{wall} {usage.ru_maxrss}')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)\n"
+)
+
+
 def run_measured(command: list[str], *, env: dict[str, str] | None = None,
                  stdout_path: Path | None = None, stderr_path: Path | None = None) -> Sample:
     """Run ``command`` to completion and return its wall time and peak RSS.
 
-    ``os.wait4`` returns the resource usage of this one child (its
-    ``ru_maxrss`` in KiB on Linux), so earlier children do not leak into the
-    figure as they would with ``getrusage(RUSAGE_CHILDREN)``. Output goes to
-    files, never to pipes, so a large JSON document cannot stall the child.
+    A child's ``ru_maxrss`` starts from the memory of the process it was
+    forked from (Linux carries the old address space's high-water mark
+    through exec), so forking the command straight from this process, which
+    may hold a generated export, would report this process's size. A small
+    launcher interpreter forks the command instead and reports its
+    ``os.wait4`` usage. Output goes to files, never to pipes, so a large
+    JSON document cannot stall the child.
     """
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     stderr = open(stderr_path, "wb") if stderr_path else subprocess.DEVNULL
+    with tempfile.NamedTemporaryFile("r", suffix=".measure", delete=False) as result_file:
+        result_path = Path(result_file.name)
     try:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        completed = subprocess.run([sys.executable, "-c", LAUNCHER_CODE, str(result_path), *command],
+                                   env=env, stdout=stdout, stderr=stderr, check=False)
+        wall, maxrss_kib = result_path.read_text().split()
     finally:
+        result_path.unlink(missing_ok=True)
         for handle in (stdout, stderr):
             if handle is not subprocess.DEVNULL:
                 handle.close()
-    return Sample(wall, usage.ru_maxrss / 1024, process.returncode)
+    return Sample(float(wall), int(maxrss_kib) / 1024, completed.returncode)
 
 
 def median(values: list[float]) -> float:
