@@ -6,7 +6,7 @@
 
 Exports are generated into bench/out/ when missing or when the generator,
 seed or ``--now`` changed. Results go to bench/out/results.json and, as
-Markdown tables, bench/out/results.md.
+Markdown tables, bench/out/results.md (``--results NAME`` renames both).
 """
 
 from __future__ import annotations
@@ -168,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="sync workers for the throughput run (default 4)")
     parser.add_argument("--latency-ms", type=float, default=50.0, help="server latency per request (default 50)")
     parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT, help="output folder (default bench/out)")
+    parser.add_argument("--results", default="results",
+                        help="name of the result files in the output folder, without suffix (default %(default)s)")
     args = parser.parse_args(argv)
 
     def progress(message: str) -> None:
@@ -193,14 +195,37 @@ def main(argv: list[str] | None = None) -> int:
                               progress)
 
     costs, reports, economy, throughput, backoff = [], [], None, None, None
-    if "plan" in only:
-        costs, reports = run_plan_benchmark(labels, manifest, args, progress)
+
+    def save() -> str:
+        """Write the results gathered so far, so a long run that is stopped keeps them."""
+        info["bench duration"] = str(timedelta(seconds=round(time.perf_counter() - started)))
+        info["load average at the end (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        results = {
+            "machine": info,
+            "now": args.now,
+            "seed": args.seed,
+            "plan_cost": [cost.to_dict() for cost in costs],
+            "jobs_per_call": [report.to_dict() for report in reports],
+            "api_economy": None if economy is None else {
+                "label": economy.label, "jobs": economy.jobs, "edited_uid": economy.edited_uid,
+                "command": economy.command, "phases": [phase.to_dict() for phase in economy.phases]},
+            "throughput": None if throughput is None else throughput.to_dict(),
+            "backoff": None if backoff is None else backoff.to_dict(),
+        }
+        (args.out / f"{args.results}.json").write_text(json.dumps(results, indent=2))
+        markdown = render_markdown(info, costs, reports, economy, throughput, backoff)
+        (args.out / f"{args.results}.md").write_text(markdown)
+        return markdown
+
+    # The short benchmarks run first and the largest export last, so a run
+    # stopped early still has most figures.
     if "api" in only:
         from .api_economy import measure_api_economy
 
         progress(f"API economy, {args.api_size} export:")
         ics, directory = generate.export_paths(args.api_size, args.out)
         economy = measure_api_economy(args.api_size, ics, directory, args.now, args.out, progress)
+        save()
     if "throughput" in only:
         from .throughput import measure_backoff, measure_throughput
 
@@ -208,26 +233,16 @@ def main(argv: list[str] | None = None) -> int:
                  f" concurrency {args.concurrency}):")
         throughput = measure_throughput(args.runs, args.concurrency, args.latency_ms, progress)
         backoff = measure_backoff(args.concurrency, args.latency_ms, progress=progress)
+        save()
+    if "plan" in only:
+        for label in sorted(labels, key=lambda l: generate.SIZES[l]):
+            new_costs, new_reports = run_plan_benchmark([label], manifest, args, progress)
+            costs += new_costs
+            reports += new_reports
+            save()
 
-    info["bench duration"] = str(timedelta(seconds=round(time.perf_counter() - started)))
-    info["load average at the end (1, 5, 15 min)"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    results = {
-        "machine": info,
-        "now": args.now,
-        "seed": args.seed,
-        "plan_cost": [cost.to_dict() for cost in costs],
-        "jobs_per_call": [report.to_dict() for report in reports],
-        "api_economy": None if economy is None else {
-            "label": economy.label, "jobs": economy.jobs, "edited_uid": economy.edited_uid,
-            "command": economy.command, "phases": [phase.to_dict() for phase in economy.phases]},
-        "throughput": None if throughput is None else throughput.to_dict(),
-        "backoff": None if backoff is None else backoff.to_dict(),
-    }
-    (args.out / "results.json").write_text(json.dumps(results, indent=2))
-    markdown = render_markdown(info, costs, reports, economy, throughput, backoff)
-    (args.out / "results.md").write_text(markdown)
     print()
-    print(markdown)
+    print(save())
     return 0
 
 
