@@ -178,8 +178,13 @@ def render_plan(
     for job in plan.unchanged:
         unchanged[job.event_uid] += 1
 
+    idle = 0
     for meeting in sorted_meetings(meetings):
         event = meeting.event
+        if not grouped.get(event.uid) and not unchanged.get(event.uid) and not meeting.occurrences:
+            # Past or far-future meetings would bury the changes in an export of a whole calendar.
+            idle += 1
+            continue
         console.print(Text(f'Meeting "{event.summary}"', style="bold"))
         console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
@@ -198,6 +203,14 @@ def render_plan(
             _print_action(console, action, statuses)
         console.print()
 
+    if idle:
+        console.print(
+            Text(
+                f"{idle} more meeting{'s' if idle != 1 else ''} without jobs or occurrences in the"
+                f" window {'is' if idle == 1 else 'are'} not shown; ics2conf inspect lists them.",
+                style="dim",
+            )
+        )
     if not plan.has_changes:
         console.print("No changes. The account matches the calendars.")
     console.print(summary_line(plan, title))

@@ -274,3 +274,13 @@ def test_far_future_bound_has_no_json_warning():
     document = plan_document(plan_of(), [meeting(ev, datetime(2100, 1, 1, 0, 0, tzinfo=IST))], [], command="plan", now=NOW)
     assert document["meetings"][0]["exact_forever"] is True
     assert document["warnings"] == []
+
+
+def test_meetings_without_occurrences_or_jobs_hidden():
+    shown, idle = event(uid="now@example.com", summary="This week"), event(uid="old@example.com", summary="Last year")
+    quiet = meeting(idle, None)
+    quiet.occurrences = []
+    text = render(plan_of(Create(desired("0 15 6 1 * 2027", ev=shown))), [meeting(shown, None), quiet])
+    assert 'Meeting "This week"' in text
+    assert "Last year" not in text
+    assert "1 more meeting without jobs or occurrences in the window is not shown" in text
