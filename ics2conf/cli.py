@@ -25,7 +25,13 @@ from ics2conf import __version__, render, render_text, runs
 from ics2conf.errors import ConfigError, Ics2confError
 from ics2conf.model import Problem
 from ics2conf.output import Output
-from ics2conf.settings_loader import LoadedSettings, env_var_name, load_settings, masked_settings
+from ics2conf.settings_loader import (
+    LoadedSettings,
+    default_config_paths,
+    env_var_name,
+    load_settings,
+    masked_settings,
+)
 from ics2conf.syncing import run_purge, run_sync
 
 app = typer.Typer(
@@ -562,12 +568,16 @@ def show_config(
             run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
         else:
             console = run.output.console
-            console.print(f"config file: {file or '(none found)'}", markup=False)
+            if file is None:
+                searched = ", ".join(str(path) for path in default_config_paths())
+                console.print(f"config file: none found (searched {searched})")
+            else:
+                console.print(f"config file: {file}")
             for name, value in shown.items():
                 source = run.loaded.sources[name]
                 if source == "env":
                     source = f"env {env_var_name(name)}"
-                console.print(f"{name} = {_show_value(value)}  ({source})", markup=False)
+                console.print(f"{name} = {_show_value(value)}  ({source})")
     raise typer.Exit(EXIT_OK)
 
 

@@ -283,6 +283,8 @@ def render_list(console: Console, jobs: Sequence[RemoteJob], *, namespace: str) 
         phone, room = url_phone(job.url), url_room(job.url)
         state = "" if job.status in (None, 1) else "  (disabled)"
         console.print(Text.assemble((f"{job.id}", "bold"), f"  {job.name}{state}"))
+        if job.description:
+            console.print(Text(f"    {' '.join(job.description.split())}"))
         console.print(Text(f"    phone {phone or '?'}  room {room or '?'}"))
         console.print(Text(f"    {job.cron_expression}  ({describe_schedule(job.cron_expression)}, {job.timezone})"))
     console.print(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} in namespace {namespace}.")

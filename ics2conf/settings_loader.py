@@ -61,17 +61,21 @@ class LoadedSettings:
     config_file: Path | None
 
 
+def default_config_paths(cwd: Path | None = None) -> list[Path]:
+    """Return the config file locations searched without --config, in order."""
+    return [
+        (cwd or Path.cwd()) / CONFIG_FILE_NAME,
+        Path(platformdirs.user_config_dir("ics2conf")) / CONFIG_FILE_NAME,
+    ]
+
+
 def find_config_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
     """Return the config file to read: ``explicit``, else the first default location that exists."""
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"config file {explicit} not found: check the --config path")
         return explicit
-    candidates = [
-        (cwd or Path.cwd()) / CONFIG_FILE_NAME,
-        Path(platformdirs.user_config_dir("ics2conf")) / CONFIG_FILE_NAME,
-    ]
-    for candidate in candidates:
+    for candidate in default_config_paths(cwd):
         if candidate.is_file():
             return candidate
     return None
