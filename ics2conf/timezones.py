@@ -14,7 +14,7 @@ import functools
 import re
 import warnings
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -62,13 +62,33 @@ def _link_targets() -> dict[str, str]:
     return links
 
 
+@functools.cache
+def _country_zone_names() -> frozenset[str]:
+    """Return the zone names of tzdata's zone.tab, one or more per country."""
+    try:
+        import tzdata
+
+        table = Path(tzdata.__file__).parent / "zoneinfo" / "zone.tab"
+        rows = table.read_text(encoding="utf-8").splitlines()
+    except (ImportError, OSError):
+        return frozenset()
+    return frozenset(row.split("\t")[2] for row in rows if row and not row.startswith("#"))
+
+
 def canonical_zone(name: str) -> str:
-    """Return the canonical IANA name for a zone or link name (Asia/Calcutta -> Asia/Kolkata)."""
+    """Return the current IANA name for a zone or an old alias (Asia/Calcutta -> Asia/Kolkata).
+
+    Names listed in zone.tab stay as they are, even when tzdata now links
+    them to another zone (Europe/Amsterdam to Europe/Brussels). tzdata keeps
+    zone.tab, one row per country, "as an aid for users, to help them select
+    timezones", so these are the names people and pickers know.
+    """
     if name in ("UTC", "Etc/UTC", "Etc/GMT", "GMT", "Z", "Etc/Zulu", "Zulu", "Etc/Universal", "Universal"):
         return UTC_ZONE
+    listed = _country_zone_names()
     links = _link_targets()
     seen = set()
-    while name in links and name not in seen:
+    while name not in listed and name in links and name not in seen:
         seen.add(name)
         name = links[name]
     return name
@@ -191,6 +211,72 @@ def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") ->
         # same key; this replaces it.
         name = matching_zone(table, _candidates(zone_name_hints(tzid), default_timezone))
         cache[tzp.clean_timezone_id(tzid)] = ZoneInfo(name) if name else DefinedZone(tzid, table)
+
+
+_TZID_PARAMETER = re.compile(r';TZID=(?:"([^"\r\n]*)"|([^;:\r\n]*))', re.IGNORECASE)
+_DISPLAY_NAME = re.compile(r"^\(?(?:UTC|GMT)\s*(?:([+-])(\d{1,2})(?:[:.]?(\d{2}))?)?\)?\s*(.*)$", re.IGNORECASE)
+
+
+def register_tzid_aliases(text: str) -> list[tuple[str, str]]:
+    """Register TZIDs that name a zone loosely, and return them as ``(tzid, zone)`` pairs.
+
+    Some writers use a zone name in other letter case (``asia/kolkata``) or
+    Outlook's display name (``(UTC+05:30) Chennai, Kolkata, Mumbai, New
+    Delhi``) without a VTIMEZONE. Such a TZID maps to an IANA zone only when
+    the name is unique: a display name needs a city of an IANA zone whose
+    winter or summer offset equals the one written. Anything else stays
+    unknown, which is an error for the event.
+    """
+    cache = _icalendar_zone_cache()
+    if cache is None:
+        return []
+    defined = {tzp.clean_timezone_id(m.group(1).strip()) for m in _TZID_LINE.finditer(text)}
+    written = {(m.group(1) if m.group(1) is not None else m.group(2)).strip() for m in _TZID_PARAMETER.finditer(text)}
+    aliases = []
+    for tzid in sorted(written):
+        key = tzp.clean_timezone_id(tzid)
+        if not key or key in defined or zone_name_hints(tzid):
+            continue  # icalendar resolves it, or a VTIMEZONE defines it
+        zone = _alias_zone(key)
+        if zone is not None:
+            cache[key] = ZoneInfo(zone)
+            aliases.append((tzid, zone))
+    return aliases
+
+
+def _alias_zone(name: str) -> str | None:
+    lowered = _lower_case_zone_names()
+    if name.lower() in lowered:
+        return canonical_zone(lowered[name.lower()])
+    match = _DISPLAY_NAME.match(name)
+    if match is None or not match.group(4):
+        return None
+    sign, hours, minutes = match.group(1), match.group(2), match.group(3)
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    offset = -offset if sign == "-" else offset
+    for city in re.split(r"[,;/]", match.group(4)):
+        key = city.strip().replace(" ", "_").lower()
+        for zone in _zones_by_city().get(key, ()):
+            info = ZoneInfo(zone)
+            if offset in (datetime(2027, 1, 15, tzinfo=info).utcoffset(), datetime(2027, 7, 15, tzinfo=info).utcoffset()):
+                return canonical_zone(zone)
+    return None
+
+
+@functools.cache
+def _lower_case_zone_names() -> dict[str, str]:
+    names = {name.lower(): name for name in available_timezones()}
+    names.update({windows.lower(): zone for windows, zone in WINDOWS_TO_OLSON.items()})
+    return names
+
+
+@functools.cache
+def _zones_by_city() -> dict[str, tuple[str, ...]]:
+    cities: dict[str, list[str]] = {}
+    for name in sorted(available_timezones()):
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
+            cities.setdefault(name.rsplit("/", 1)[1].lower(), []).append(name)
+    return {city: tuple(names) for city, names in cities.items()}
 
 
 def _icalendar_zone_cache() -> dict | None:

@@ -57,6 +57,15 @@ def read_block(
 ) -> list[Version]:
     try:
         timezones.register_vtimezones(text, default_timezone=default_timezone)
+        for tzid, zone in timezones.register_tzid_aliases(text):
+            problems.append(
+                Problem(
+                    "warning",
+                    f"{source}: TZID {tzid!r} is not a time zone name and has no VTIMEZONE;"
+                    f" read it as {zone}",
+                    source,
+                )
+            )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             calendars = icalendar.Calendar.from_ical(text, multiple=True)

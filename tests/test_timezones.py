@@ -264,3 +264,37 @@ def test_offset_table_of_outlook_definition():
     transitions = table.transitions_between(datetime(2027, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
     # Local 02:00 at +01:07 and 03:00 at +02:07 are both 00:53 UTC.
     assert transitions == (datetime(2027, 3, 28, 0, 53, tzinfo=UTC), datetime(2027, 10, 31, 0, 53, tzinfo=UTC))
+
+
+# (TZID as written without a VTIMEZONE, zone it is read as; None: an error)
+ALIASES = [
+    ("asia/kolkata", "Asia/Kolkata"),
+    ("india standard time", "Asia/Kolkata"),
+    ("(UTC+05:30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Kolkata"),
+    ("(GMT+05.30) Chennai, Kolkata, Mumbai, New Delhi", "Asia/Kolkata"),
+    ("(UTC) Dublin, Edinburgh, Lisbon, London", "Europe/Dublin"),
+    ("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna", "Europe/Amsterdam"),
+    ("(UTC-05:00) Eastern Time (US & Canada)", None),
+    ("(UTC+09:00) Kolkata", None),  # the offset contradicts the city
+]
+
+
+@pytest.mark.parametrize(("tzid", "zone"), ALIASES)
+def test_loose_tzid_names(tmp_path, tzid, zone):
+    path = tmp_path / "loose.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:loose@example.com\r\n"
+        f'DTSTAMP:20261201T090000Z\r\nDTSTART;TZID="{tzid}":20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n'
+    )
+    load = load_events([str(path)])
+    if zone is None:
+        assert load.events == []
+        assert tzid in load.problems[0].message
+        assert load.problems[0].level == "error"
+        return
+    assert load.events[0].zone == zone
+    assert load.events[0].occurrences(*WINDOW) == [
+        datetime(2027, 1, 5, 10, 0, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    ]
+    assert load.problems[0].level == "warning"
+    assert tzid in load.problems[0].message
