@@ -416,3 +416,57 @@ def test_join_keeps_time_zones_apart():
     from ics2conf.schedule import _Draft, _join
 
     assert _join(_Draft("d", "0 10 3 1 * 2027", IST), _Draft("u", "0 10 4 1 * 2027", "UTC")) is None
+
+
+@pytest.mark.parametrize(
+    ("rrule", "first", "expressions"),
+    [
+        ("FREQ=DAILY", datetime(2026, 1, 5, 9, 5), ["5 9 * * *"]),
+        ("FREQ=DAILY;BYMONTH=1,2,3", datetime(2026, 1, 5, 9, 0), ["0 9 * 1-3 *"]),
+        ("FREQ=WEEKLY;BYDAY=SU,SA", datetime(2026, 1, 4, 9, 0), ["0 9 * * 0,6"]),
+        ("FREQ=MONTHLY;BYDAY=1MO,-1FR", datetime(2026, 1, 5, 9, 0), ["0 9 * * 5L", "0 9 * * 1#1"]),
+        ("FREQ=MONTHLY;BYDAY=MO", datetime(2026, 1, 5, 9, 0), ["0 9 * * 1"]),
+        ("FREQ=MONTHLY;BYMONTHDAY=1,15,-1", datetime(2026, 1, 1, 9, 0), ["0 9 1,15 * *", "0 9 L * *"]),
+        ("FREQ=MONTHLY;INTERVAL=2", datetime(2026, 2, 10, 9, 0), ["0 9 10 2,4,6,8,10,12 *"]),
+        ("FREQ=YEARLY;BYMONTH=11;BYDAY=4TH", datetime(2026, 11, 26, 9, 0), ["0 9 * 11 4#4"]),
+        ("FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=30", datetime(2026, 6, 30, 9, 0), ["0 9 30 6,12 *"]),
+        ("FREQ=YEARLY;BYMONTHDAY=1", datetime(2026, 1, 1, 9, 0), ["0 9 1 * *"]),
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO", datetime(2026, 1, 5, 9, 0), None),
+        ("FREQ=MONTHLY;INTERVAL=5", datetime(2026, 1, 5, 9, 0), None),
+        ("FREQ=YEARLY;INTERVAL=2", datetime(2026, 1, 5, 9, 0), None),
+        ("FREQ=MONTHLY;BYDAY=-2FR", datetime(2026, 1, 23, 9, 0), None),
+        ("FREQ=MONTHLY;BYMONTHDAY=-2", datetime(2026, 1, 30, 9, 0), None),
+        ("FREQ=MONTHLY;BYDAY=FR;BYMONTHDAY=13", datetime(2026, 2, 13, 9, 0), None),
+        ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=1", datetime(2026, 1, 5, 9, 0), None),
+        ("FREQ=YEARLY;BYWEEKNO=20", datetime(2026, 5, 11, 9, 0), None),
+        ("FREQ=YEARLY;BYDAY=20MO", datetime(2026, 5, 18, 9, 0), None),
+        ("FREQ=HOURLY", datetime(2026, 1, 5, 9, 0), None),
+    ],
+)
+def test_rule_candidates(rrule, first, expressions):
+    from ics2conf.rules import candidate_for, parse_rule
+
+    candidate = candidate_for(parse_rule(rrule), first)
+    if expressions is None:
+        assert candidate is None
+    else:
+        assert candidate is not None
+        assert candidate.expressions() == expressions
+
+
+@pytest.mark.parametrize(
+    ("months", "first", "last", "expected"),
+    [
+        ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), (2027, 1), None, [((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), "2027-2099")]),
+        ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), (2026, 12), (2028, 2),
+         [((12,), "2026"), ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12), "2027"), ((1, 2), "2028")]),
+        ((3, 9), (2026, 1), (2029, 12), [((3, 9), "2026-2029")]),
+        ((3, 9), (2026, 4), (2029, 5), [((9,), "2026"), ((3, 9), "2027-2028"), ((3,), "2029")]),
+        ((6,), (2026, 7), (2027, 5), []),
+        ((1, 2), (2027, 3), (2027, 1), []),
+    ],
+)
+def test_range_fields(months, first, last, expected):
+    from ics2conf.schedule import _range_fields
+
+    assert _range_fields(months, first, last) == expected
