@@ -69,9 +69,14 @@ def read_inputs(
     for ``stdin``, or an ``https://``, ``webcal://`` or ``http://`` feed URL.
     """
     result = ReadResult()
+    seen: set[str] = set()
     for item in inputs:
         try:
             for source, data in _iter_input_bytes(item, stdin, session, result.problems):
+                identity = _identity(source)
+                if identity in seen:
+                    continue  # a file named directly and again through its folder
+                seen.add(identity)
                 result.sources.append(source)
                 text, problems = decode_calendar_bytes(data, source)
                 result.problems.extend(problems)
@@ -86,6 +91,15 @@ def read_inputs(
                         label)
             )
     return result
+
+
+def _identity(source: str) -> str:
+    if source == STDIN_LABEL or is_feed_url(source):
+        return source
+    try:
+        return str(Path(source).resolve())
+    except OSError:
+        return source
 
 
 def _iter_input_bytes(

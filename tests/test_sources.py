@@ -271,3 +271,10 @@ def test_unreadable_stdin_is_error():
     assert result.problems[0].level == "error"
     assert "<stdin>" in result.problems[0].message
     assert "Input/output error" in result.problems[0].message
+
+
+def test_file_given_twice_is_read_once(tmp_path):
+    (tmp_path / "a.ics").write_bytes((DATA / "lf_only.ics").read_bytes())
+    result = load_events([str(tmp_path / "a.ics"), str(tmp_path), str(tmp_path / "." / "a.ics")])
+    assert result.sources == [str(tmp_path / "a.ics")]
+    assert len(result.events) == 1
