@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cronexpr import MAX_YEAR, MIN_YEAR, CronSyntaxError, fire_times, parse_cron
-from .dated import dated_expressions
-from .dst import colliding_months, needs_utc
+from .cronexpr import MAX_YEAR, CronSyntaxError, fire_times, parse_cron
+from .drafts import Draft, dated_drafts, join_all, range_fields
+from .dst import colliding_months
 from .errors import ScheduleError
-from .model import MAX_EXPRESSION_LENGTH, CallSeries, Schedule, SchedulePart
-from .rules import Candidate, candidates_for, format_values, last_occurrence, parse_rule
+from .model import CallSeries, Schedule, SchedulePart
+from .rules import Candidate, candidates_for, last_occurrence, parse_rule
 
 UTC = timezone.utc
 DEFAULT_CHECK_DAYS = 400
@@ -77,96 +77,9 @@ def _midnight(day: date, tz: ZoneInfo) -> datetime:
     return _wall_to_instant(datetime.combine(day, datetime.min.time()), tz)
 
 
-# --- drafts -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Draft:
-    kind: str  # "e", "y", "d" or "u"
-    expression: str
-    timezone: str
-
-
-def _fires(draft: _Draft, start: datetime, end: datetime) -> tuple[datetime, ...]:
+def _fires(draft: Draft, start: datetime, end: datetime) -> tuple[datetime, ...]:
     return fire_times(draft.expression, draft.timezone, start, end).instants
 
-
-def _dated_drafts(instants: list[datetime], tz: ZoneInfo) -> list[_Draft]:
-    """Return dated drafts for ``instants``: in ``tz`` where the wall time is safe, else in UTC."""
-    local_walls, utc_walls = [], []
-    for instant in instants:
-        if tz.key != "UTC" and needs_utc(instant, tz):
-            utc_walls.append(instant.replace(tzinfo=None))
-        else:
-            local_walls.append(instant.astimezone(tz).replace(tzinfo=None))
-    drafts = [_Draft("d", text, tz.key) for text in dated_expressions(local_walls)]
-    drafts += [_Draft("u", text, "UTC") for text in dated_expressions(utc_walls)]
-    return drafts
-
-
-_FIELD_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6), (MIN_YEAR, MAX_YEAR))
-
-
-def _plain_values(text: str, low: int, high: int) -> set[int] | None:
-    """Return the values of a field made of numbers and ranges only, else None."""
-    values: set[int] = set()
-    for item in text.split(","):
-        first, dash, last = item.partition("-")
-        if not first.isdigit() or (dash and not last.isdigit()):
-            return None
-        values.update(range(int(first), int(last if dash else first) + 1))
-    return values if all(low <= v <= high for v in values) else None
-
-
-def _join(first: _Draft, second: _Draft) -> _Draft | None:
-    """Return one draft for two that differ in a single plain field, else None.
-
-    Joining is exact because an expression's fires are a product over
-    minute, hour, day, month and year. Both drafts combine their day fields
-    the same way, so listing the differing field's values together fires
-    exactly at the union.
-    """
-    if first.timezone != second.timezone:
-        return None
-    a, b = first.expression.split(), second.expression.split()
-    if len(a) != len(b):
-        return None
-    differing = [i for i in range(len(a)) if a[i] != b[i]]
-    if len(differing) != 1:
-        return None
-    index = differing[0]
-    low, high = _FIELD_BOUNDS[index]
-    values_a, values_b = _plain_values(a[index], low, high), _plain_values(b[index], low, high)
-    if values_a is None or values_b is None:
-        return None
-    joined = a.copy()
-    joined[index] = format_values(values_a | values_b, low, high)
-    other_day_field = {2: 4, 4: 2}.get(index)
-    if other_day_field is not None and joined[index] == "*" and joined[other_day_field] not in ("*", "?"):
-        return None  # a day field turning into '*' beside a restricted one would change the OR rule
-    text = " ".join(joined)
-    if len(text) > MAX_EXPRESSION_LENGTH:
-        return None
-    kind = "y" if "y" in (first.kind, second.kind) else first.kind
-    return _Draft(kind, text, first.timezone)
-
-
-def _join_all(drafts: list[_Draft]) -> list[_Draft]:
-    """Join drafts pairwise until no two differ in a single plain field."""
-    drafts = list(dict.fromkeys(drafts))
-    joined_any = True
-    while joined_any:
-        joined_any = False
-        for i in range(len(drafts)):
-            for j in range(i + 1, len(drafts)):
-                joined = _join(drafts[i], drafts[j])
-                if joined is not None:
-                    drafts = [d for k, d in enumerate(drafts) if k not in (i, j)] + [joined]
-                    joined_any = True
-                    break
-            if joined_any:
-                break
-    return drafts
 
 
 # --- the candidate path -------------------------------------------------------------
@@ -174,46 +87,8 @@ def _join_all(drafts: list[_Draft]) -> list[_Draft]:
 
 @dataclass(frozen=True)
 class _Proposal:
-    drafts: list[_Draft]
+    drafts: list[Draft]
     exact_until: datetime | None
-
-
-def _range_fields(
-    months: tuple[int, ...], first: tuple[int, int], last: tuple[int, int] | None
-) -> list[tuple[tuple[int, ...], str]]:
-    """Split the months ``first`` .. ``last`` (None: no end) into (months, year field) pairs."""
-    y0, m0 = first
-    y1, m1 = (MAX_YEAR, 12) if last is None else last
-    if (y0, m0) > (y1, m1):
-        return []
-
-    if y0 == y1:
-        chosen = tuple(m for m in months if m0 <= m <= m1)
-        return [(chosen, str(y0))] if chosen else []
-
-    # Months of the first year, whole years, then months of the last year.
-    result: list[tuple[tuple[int, ...], str]] = []
-    head = tuple(m for m in months if m >= m0)
-    first_full = y0
-    if head != months:
-        first_full = y0 + 1
-        if head:
-            result.append((head, str(y0)))
-
-    tail = tuple(m for m in months if m <= m1)
-    last_full = y1
-    tail_part = None
-    if tail != months:
-        last_full = y1 - 1
-        if tail:
-            tail_part = (tail, str(y1))
-
-    if first_full <= last_full:
-        years = str(first_full) if first_full == last_full else f"{first_full}-{last_full}"
-        result.append((months, years))
-    if tail_part:
-        result.append(tail_part)
-    return result
 
 
 def _alternatives_overlap(expressions: list, first_year: int) -> bool:
@@ -234,6 +109,33 @@ def _alternatives_overlap(expressions: list, first_year: int) -> bool:
                     return True
                 seen |= days
     return False
+
+
+def _upper_end(
+    candidate: Candidate, good_months: tuple[int, ...], last: datetime | None, tz: ZoneInfo
+) -> tuple[tuple[int, int] | None, list[datetime]]:
+    """Return the last month the ranged parts cover and the dated wall times after it.
+
+    That month is the last one whose fires all precede the rule's last
+    occurrence ``last`` (a wall time); the fires of the partial month after
+    it, up to ``last``, become dated. None: the rule has no end.
+    """
+    if last is None:
+        return None, []
+    if last.year > MAX_YEAR:
+        return (MAX_YEAR, 12), []
+    month_first = datetime(last.year, last.month, 1)
+    in_month: list[datetime] = []
+    if last.month in good_months:
+        start = _wall_to_instant(month_first, tz)
+        end = _midnight(_month_after(last.date()), tz)
+        for text in candidate.expressions(months=good_months):
+            in_month.extend(fire_times(text, tz.key, start, end).instants)
+    walls = sorted(f.astimezone(tz).replace(tzinfo=None) for f in in_month)
+    if not any(w > last for w in walls):
+        return (last.year, last.month), []
+    previous = month_first - timedelta(days=1)
+    return (previous.year, previous.month), [w for w in walls if w <= last]
 
 
 def _propose(
@@ -288,51 +190,31 @@ def _propose(
     if dated_until >= window_end or (cut is not None and _midnight(cut, tz) <= horizon_end):
         return None
 
-    # Upper end: the last month whose fires all precede the rule's end; the
-    # partial month after it becomes dated.
-    tail_walls: list[datetime] = []
-    last_month: tuple[int, int] | None = None
+    last_month, tail_walls = _upper_end(candidate, good_months, last, tz)
     beyond_years = last is not None and last.year > MAX_YEAR
-    if beyond_years:
-        last_month = (MAX_YEAR, 12)
-    elif last is not None:
-        month_first = datetime(last.year, last.month, 1)
-        in_month: list[datetime] = []
-        if last.month in good_months:
-            start = _wall_to_instant(month_first, tz)
-            end = _midnight(_month_after(last.date()), tz)
-            for text in candidate.expressions(months=good_months):
-                in_month.extend(fire_times(text, zone, start, end).instants)
-        walls = sorted(f.astimezone(tz).replace(tzinfo=None) for f in in_month)
-        if any(w > last for w in walls):
-            tail_walls = [w for w in walls if w <= last]
-            previous = month_first - timedelta(days=1)
-            last_month = (previous.year, previous.month)
-        else:
-            last_month = (last.year, last.month)
     if cut is not None and (last is None or cut <= date(last.year, last.month, 1)):
         previous_day = cut - timedelta(days=1)
         last_month = (previous_day.year, previous_day.month)
         tail_walls = []
 
-    drafts: list[_Draft] = []
+    drafts: list[Draft] = []
     if good_months:
         if last is None and lower is None and cut is None:
-            drafts += [_Draft("e", text, zone) for text in candidate.expressions(months=good_months)]
+            drafts += [Draft("e", text, zone) for text in candidate.expressions(months=good_months)]
         else:
             first = (lower.year, lower.month) if lower else (now_local.year, 1)
-            ranges = _range_fields(good_months, first, last_month)
+            ranges = range_fields(good_months, first, last_month)
             if not ranges and cut is not None:
                 return None  # the candidate would carry nothing: date the horizon instead
             for months, years in ranges:
-                drafts += [_Draft("y", text, zone) for text in candidate.expressions(months, years)]
+                drafts += [Draft("y", text, zone) for text in candidate.expressions(months, years)]
 
     # Dated: everything before the lower bound, the bad months within the
     # horizon, and the partial last month.
     dated = [t for t in intended if t < dated_until]
     dated += [t for t in intended if dated_until <= t < horizon_end and is_bad(t)]
     dated += [t for t in (_wall_to_instant(w, tz) for w in tail_walls) if t >= dated_until]
-    drafts += _dated_drafts(sorted(set(dated)), tz)
+    drafts += dated_drafts(sorted(set(dated)), tz)
 
     limits: list[datetime] = []
     last_instant = _wall_to_instant(last, tz) if last is not None else None
@@ -369,14 +251,14 @@ def _default_check_end(
 
 def _assemble(
     series: CallSeries,
-    drafts: list[_Draft],
+    drafts: list[Draft],
     now: datetime,
     checked_until: datetime,
     exact_until: datetime | None,
     evergreen_until: datetime | None = None,
 ) -> Schedule:
     evaluated = []
-    for draft in _join_all(drafts):
+    for draft in join_all(drafts):
         fires = _fires(draft, now, checked_until)
         parsed = parse_cron(draft.expression)
         can_fire_later = parsed.years is None or max(parsed.years) > checked_until.year
@@ -522,7 +404,7 @@ def compile_schedule(
     if not any(t >= horizon_end for t in intended) and _series_ends_before(series, last, tz, horizon_end):
         exact_until = None
     checked_until = window_end if exact_until is None else min(window_end, horizon_end)
-    drafts = _dated_drafts([t for t in intended if t < horizon_end], tz)
+    drafts = dated_drafts([t for t in intended if t < horizon_end], tz)
     schedule = _assemble(series, drafts, now, checked_until, exact_until)
     _check(schedule, series, [t for t in intended if t < checked_until], now, checked_until)
     return schedule

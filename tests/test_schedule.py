@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ics2conf.dated import dated_expressions, render_group
+from ics2conf.dated import dated_expressions
+from ics2conf.drafts import Draft, join, range_fields
 from ics2conf.errors import ScheduleError
-from ics2conf.model import MAX_EXPRESSION_LENGTH, PART_KEY_PATTERN, Schedule, SchedulePart
+from ics2conf.model import PART_KEY_PATTERN, Schedule, SchedulePart
+from ics2conf.rules import candidate_for, parse_rule
 from ics2conf.schedule import compile_schedule, verify_schedule
 from schedule_support import make_series
 
@@ -406,16 +408,12 @@ def test_evergreen_part_exact_forever_beside_dated_dst_parts():
     ],
 )
 def test_join_drafts(first, second, joined):
-    from ics2conf.schedule import _Draft, _join
-
-    result = _join(_Draft(first[0], first[1], IST), _Draft(second[0], second[1], IST))
-    assert result == (None if joined is None else _Draft(joined[0], joined[1], IST))
+    result = join(Draft(first[0], first[1], IST), Draft(second[0], second[1], IST))
+    assert result == (None if joined is None else Draft(joined[0], joined[1], IST))
 
 
 def test_join_keeps_time_zones_apart():
-    from ics2conf.schedule import _Draft, _join
-
-    assert _join(_Draft("d", "0 10 3 1 * 2027", IST), _Draft("u", "0 10 4 1 * 2027", "UTC")) is None
+    assert join(Draft("d", "0 10 3 1 * 2027", IST), Draft("u", "0 10 4 1 * 2027", "UTC")) is None
 
 
 @pytest.mark.parametrize(
@@ -444,8 +442,6 @@ def test_join_keeps_time_zones_apart():
     ],
 )
 def test_rule_candidates(rrule, first, expressions):
-    from ics2conf.rules import candidate_for, parse_rule
-
     candidate = candidate_for(parse_rule(rrule), first)
     if expressions is None:
         assert candidate is None
@@ -467,6 +463,4 @@ def test_rule_candidates(rrule, first, expressions):
     ],
 )
 def test_range_fields(months, first, last, expected):
-    from ics2conf.schedule import _range_fields
-
-    assert _range_fields(months, first, last) == expected
+    assert range_fields(months, first, last) == expected
