@@ -153,6 +153,10 @@ def _resolve_uid(
             # A METHOD:CANCEL message for one occurrence need not carry STATUS.
             version.component["STATUS"] = "CANCELLED"
 
+    if newest is not None:
+        for version in overrides:
+            _align_recurrence_id(version, newest.component, load)
+
     main = newest or min(overrides, key=lambda v: _start_sort_key(v.component))
     master_component = newest.component if newest else None
     override_components = [v.component for v in overrides]
@@ -179,6 +183,34 @@ def _resolve_uid(
         if replies and newest is not None:
             event = _apply_replies(event, newest, replies)
         load.events.append(event)
+
+
+def _align_recurrence_id(override: Version, master: icalendar.Event, load: CalendarLoad) -> None:
+    """Give a date RECURRENCE-ID of a timed series the series' time of day.
+
+    RFC 5545 3.8.4.4 wants RECURRENCE-ID to have DTSTART's value type; a
+    date there would match no occurrence and silently keep a cancelled
+    one, so it is read as that day's occurrence, with a warning.
+    """
+    try:
+        recurrence_id = override.component.decoded("RECURRENCE-ID")
+        start = master.decoded("DTSTART")
+    except (KeyError, ValueError, TypeError):
+        return
+    if isinstance(recurrence_id, datetime) or not isinstance(start, datetime):
+        return
+    aligned = datetime.combine(recurrence_id, start.time(), tzinfo=start.tzinfo)
+    override.component.pop("RECURRENCE-ID")
+    override.component.add("RECURRENCE-ID", aligned)
+    load.problems.append(
+        Problem(
+            "warning",
+            f"event {override.uid} in {override.source}: RECURRENCE-ID {recurrence_id.isoformat()} is a date"
+            f" but the series is timed; read it as the occurrence at {start.strftime('%H:%M')} that day",
+            override.source,
+            override.uid,
+        )
+    )
 
 
 def _apply_replies(event: Event, invite: Version, replies: list[Version]) -> Event:

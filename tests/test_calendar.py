@@ -397,3 +397,15 @@ def test_no_occurrence_lost_at_year_boundary(tmp_path, start_line, default_timez
         utc("2027-01-01T00:00Z"), utc("2028-01-01T00:00Z")
     )
     assert by_year == whole
+
+
+def test_recurrence_id_in_utc_and_as_date():
+    result = load("recurrence_id_forms.ics")
+    event = events_by_uid(result)["rid@example.com"]
+    assert event.occurrences(*WINDOW) == [
+        utc("2027-03-01T04:30Z"),
+        utc("2027-03-02T09:30Z"),  # UTC RECURRENCE-ID 04:30Z matches 10:00 IST, moved to 15:00 IST
+        # 2027-03-03 cancelled by a DATE RECURRENCE-ID
+    ]
+    assert len(result.problems) == 1
+    assert "RECURRENCE-ID 2027-03-03 is a date" in result.problems[0].message
