@@ -188,7 +188,7 @@ def _resolve_uid(
 def _align_recurrence_id(override: Version, master: icalendar.Event, load: CalendarLoad) -> None:
     """Give a date RECURRENCE-ID of a timed series the series' time of day.
 
-    RFC 5545 3.8.4.4 wants RECURRENCE-ID to have DTSTART's value type; a
+    RFC 5545 3.8.4.4 wants RECURRENCE-ID to have DTSTART's value type. A
     date there would match no occurrence and silently keep a cancelled
     one, so it is read as that day's occurrence, with a warning.
     """

@@ -248,7 +248,7 @@ def test_defined_zone_utcoffset(wall, fold, offset):
     assert wall.replace(tzinfo=zone, fold=fold).utcoffset() == offset
 
 
-def test_defined_zone_round_trips_every_hour_of_fall_back_day():
+def test_defined_zone_round_trip_fall_back():
     from ics2conf.vtimezone import DefinedZone
 
     zone = DefinedZone("Shifted", shifted_cet_table())
