@@ -219,8 +219,10 @@ def test_ended_series_is_skipped_without_expansion(tmp_path):
         "RRULE:FREQ=DAILY;COUNT=10\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
     for event in load_events([str(path)]).events:
+        assert event.occurrences._query is None, event.uid  # nothing built while loading
         assert event.occurrences(utc("2026-01-01T00:00Z"), utc("2036-01-01T00:00Z")) == []
         assert event.occurrences._years == {}, event.uid
+        assert event.occurrences._query is None, event.uid
 
 
 def test_weekly_series_over_years():
@@ -409,3 +411,24 @@ def test_recurrence_id_in_utc_and_as_date():
     ]
     assert len(result.problems) == 1
     assert "RECURRENCE-ID 2027-03-03 is a date" in result.problems[0].message
+
+
+def test_windows_agree_with_one_wide_window():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    files = ["overrides.ics", "exdate_forms.ics", "outlook_vtimezone.ics", "google_x_wr_timezone.ics",
+             "custom_vtimezone.ics", "until_forms.ics", "recurrence_id_forms.ics"]
+    events = load(*files).events
+    wide = (utc("2026-06-01T00:00Z"), utc("2028-06-01T00:00Z"))
+    expected = {e.uid: e.occurrences(*wide) for e in events}
+    minutes = st.integers(min_value=0, max_value=2 * 366 * 24 * 60)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(events), minutes, minutes)
+    def check(event, a, b):
+        start, end = sorted((wide[0] + timedelta(minutes=a), wide[0] + timedelta(minutes=b)))
+        got = event.occurrences(start, end)
+        assert got == [t for t in expected[event.uid] if start <= t < end]
+
+    check()
