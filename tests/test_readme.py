@@ -100,3 +100,22 @@ def test_docs_links_exist():
             base = REPO if path == README else path.parent
             assert (base / target).exists(), f"{path.name} links to missing {target}"
 
+
+
+def test_readme_first_run_through_console_script(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "ics2conf"
+    if not script.exists():
+        pytest.skip("the ics2conf console script is not installed next to this Python")
+    first = next(args for args in OFFLINE if args[0] == "plan")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EASYCRON_", "KOOKOO_", "ICS2CONF_"))}
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+    completed = subprocess.run(
+        [str(script), *first], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.rstrip().splitlines()[-1].startswith("Plan: ")
+    assert "EASYCRON_API_KEY is not set" in completed.stderr
