@@ -4,8 +4,8 @@ An export reads like a corporate calendar exported after years of use:
 
 * 70% single events in the past, 20% recurring series, 10% single events in
   the future (exact counts, shuffled);
-* recurring series are weekly or daily; most ended before ``now`` (with
-  UNTIL or COUNT) and the rest are still running, some with EXDATEs and
+* recurring series are weekly or daily. Most ended before ``now`` (with
+  UNTIL or COUNT) and the rest are still running. Some have EXDATEs or
   occurrences moved by RECURRENCE-ID overrides;
 * every event has 2-12 ``mailto:`` attendees with CN (mostly small
   meetings), including the organizer, and 15% of invitations are declined;

@@ -1,8 +1,8 @@
-"""Count jobs per call: the plan's jobs against the calls the export asks for within the horizon.
+"""Count jobs per call: the plan's jobs against the calls the export contains within the horizon.
 
-The number of calls (occurrence x attendee who did not decline) comes from
-the generator, which knows every occurrence it wrote; a test checks that
-count against recurring-ical-events. The fires of the plan's jobs inside the
+The number of calls (occurrence x attendee to ring: not declined, not the
+organizer) comes from the generator, which knows every occurrence it wrote.
+A test checks that count against recurring-ical-events. The fires of the plan's jobs inside the
 horizon are counted with croniter, independently of ics2conf's own cron
 evaluator, so "fires == calls" is a cross-check of exactness.
 """
@@ -23,7 +23,7 @@ class JobsPerCall:
     jobs: int
     events_with_jobs: int
     occurrences: int  # occurrences in [now, now + horizon) per the generator
-    calls: int  # occurrences x attendees who did not decline, per the generator
+    calls: int  # occurrences x attendees to ring (not declined, not the organizer), per the generator
     fires: int  # fires of the plan's jobs in [now, now + horizon), per croniter
     unchecked_jobs: int  # jobs whose expression croniter cannot evaluate
     warnings: int

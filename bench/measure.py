@@ -53,12 +53,11 @@ def run_measured(command: list[str], *, env: dict[str, str] | None = None,
                  stdout_path: Path | None = None, stderr_path: Path | None = None) -> Sample:
     """Run ``command`` to completion and return its wall time and peak RSS.
 
-    A child's ``ru_maxrss`` starts from the memory of the process it was
-    forked from (Linux carries the old address space's high-water mark
-    through exec), so forking the command straight from this process, which
-    may hold a generated export, would report this process's size. A small
-    launcher interpreter forks the command instead and reports its
-    ``os.wait4`` usage. Output goes to files, never to pipes, so a large
+    Linux carries the high-water mark of the forking process's address
+    space through exec, so a child's ``ru_maxrss`` is at least the size of
+    the process it was forked from. This process may hold a generated
+    export, so a small launcher interpreter forks the command instead and
+    reports its ``os.wait4`` usage. Output goes to files, never to pipes, so a large
     JSON document cannot stall the child.
     """
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL

@@ -3,9 +3,9 @@
 The floor is ``requests x latency / concurrency``: every request waits the
 server's latency, and at most ``concurrency`` requests are in flight. The
 target allows 1.5 times that. The plan mixes 1,000 creates, 600 updates and
-400 deletes; ``ics2conf.sync.apply`` runs the deletes first, then the
-creates and updates together (its module docstring states that ordering
-rule), so the pool drains once between the two phases.
+400 deletes. ``ics2conf.sync.apply`` runs the deletes first, then the
+creates and updates together, as its module docstring states, so the pool
+drains once between the two phases.
 """
 
 from __future__ import annotations
@@ -114,9 +114,9 @@ def measure_throughput(runs: int, concurrency: int, latency_ms: float, progress=
 
 @dataclass
 class Backoff:
-    """One run with injected 429 answers: were the pauses honoured?"""
+    """One run with injected 429 responses: were the pauses honoured?"""
 
-    rate_limited: int  # 429 answers received by the client
+    rate_limited: int  # 429 responses received by the client
     retry_after_s: float
     sent_during_pause: int  # requests sent while a Retry-After pause was running
     wall: float
@@ -129,7 +129,7 @@ class Backoff:
 
 def measure_backoff(concurrency: int, latency_ms: float, retry_after_s: float = 1.0,
                     progress=print) -> Backoff:
-    """Apply the plan once while the server answers three creates with 429 and Retry-After.
+    """Apply the plan once while the server rejects three creates with 429 and Retry-After.
 
     The client's ``on_request`` callback runs when a response arrives, so
     each record gives the send time (arrival minus duration). A request
