@@ -119,3 +119,16 @@ def test_readme_first_run_through_console_script(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.rstrip().splitlines()[-1].startswith("Plan: ")
     assert "EASYCRON_API_KEY is not set" in completed.stderr
+
+
+def test_json_doc_examples_match_schema():
+    import json
+
+    import jsonschema
+
+    schema = json.loads((REPO / "docs" / "json-output.schema.json").read_text(encoding="utf-8"))
+    examples = [json.loads(body) for body in blocks(REPO / "docs" / "json-output.md", "json")]
+    checked = [doc for doc in examples if doc["command"] != "config"]  # config's example is abridged
+    assert len(checked) >= 4
+    for document in checked:
+        jsonschema.validate(document, schema)
