@@ -1,7 +1,8 @@
 """Look up attendees' phone numbers by email in CSV and vCard files.
 
 CSV files have a header row with ``email`` and ``phone`` columns and an
-optional ``name``. vCard files (``.vcf``, versions 2.1, 3.0 and 4.0) give
+optional ``name``; contact exports of Google Contacts and Outlook, with
+their numbered e-mail and phone columns, are read as well. vCard files (``.vcf``, versions 2.1, 3.0 and 4.0) give
 each card's TEL numbers to every EMAIL of the card. Several files merge.
 When one email has several numbers, the one marked preferred wins, then a
 mobile (TYPE=CELL, or a mobile number by its digits), then the first listed.
@@ -27,6 +28,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _EMAIL_COLUMNS = ("email", "e-mail", "mail", "email address")
 _PHONE_COLUMNS = ("phone", "phone number", "mobile", "tel", "telephone", "number")
 _NAME_COLUMNS = ("name", "full name", "display name")
+_NAME_PARTS = ("first name", "given name", "middle name", "additional name", "last name", "family name")
 
 
 @dataclass(frozen=True)
@@ -118,15 +120,13 @@ def _read_csv(text: str, source: str, directory: Directory) -> None:
     if not rows:
         directory.problems.append(Problem("warning", f"directory file {source} is empty", source))
         return
-    header = [cell.strip().lower() for cell in rows[0]]
-    email_col = _column(header, _EMAIL_COLUMNS)
-    phone_col = _column(header, _PHONE_COLUMNS)
-    name_col = _column(header, _NAME_COLUMNS)
+    layout = _csv_layout([cell.strip().lower() for cell in rows[0]])
     body = rows[1:]
-    if email_col is None or phone_col is None:
+    first_line_number = 2
+    if layout is None:
         if rows[0] and _EMAIL.match(rows[0][0].strip()):
             # No header row: read the columns as email, phone, name.
-            email_col, phone_col, name_col, body = 0, 1, 2, rows
+            layout, body, first_line_number = _CsvLayout(emails=[0], phones=[(1, None, False)], names=[2]), rows, 1
         else:
             raise DirectoryError(
                 f"directory file {source} has no 'email' and 'phone' columns: start it with the header"
@@ -134,23 +134,88 @@ def _read_csv(text: str, source: str, directory: Directory) -> None:
                 source=source,
             )
 
-    for line_number, row in enumerate(body, start=2 if body is not rows else 1):
-        email = _cell(row, email_col)
-        phone = _cell(row, phone_col)
-        name = _cell(row, name_col) if name_col is not None else None
-        if not email or not _EMAIL.match(email):
-            directory.problems.append(
-                Problem("warning", f"{source} line {line_number}: invalid email {email!r}; row ignored", source)
-            )
-            continue
-        if not phone:
-            directory.problems.append(
-                Problem("warning", f"{source} line {line_number}: no phone for {email}; row ignored", source,
-                        address=email)
-            )
-            continue
-        number = _Number(raw=phone, preferred=100, mobile=_is_mobile(phone), order=_next_order(directory))
-        directory._add(email, number, name or None)
+    for line_number, row in enumerate(body, start=first_line_number):
+        emails = [e for index in layout.emails for e in _values(row, index)]
+        numbers = [
+            (raw, mobile or any(word in _cell(row, type_index).lower() for word in ("mobile", "cell")))
+            for index, type_index, mobile in layout.phones
+            for raw in _values(row, index)
+        ]
+        name = " ".join(part for part in (_cell(row, index) for index in layout.names) if part) or None
+        if layout.is_simple:
+            # In a plain email,phone file every row is meant to be a person,
+            # so a row that cannot be used is reported.
+            problem = _simple_row_problem(emails, numbers, source, line_number)
+            if problem is not None:
+                directory.problems.append(problem)
+                continue
+        for email in emails:
+            if not _EMAIL.match(email):
+                continue
+            for raw, mobile in numbers:
+                number = _Number(raw=raw, preferred=100, mobile=mobile or _is_mobile(raw), order=_next_order(directory))
+                directory._add(email, number, name)
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """Which columns of a CSV header hold emails, phones and the name."""
+
+    emails: list[int]
+    phones: list[tuple[int, int | None, bool]]  # (value column, type column, mobile by its header)
+    names: list[int]  # joined with spaces: one full-name column, or first, middle and last name
+
+    @property
+    def is_simple(self) -> bool:
+        return len(self.emails) == 1 and len(self.phones) == 1
+
+
+def _csv_layout(header: list[str]) -> _CsvLayout | None:
+    """Find the columns of a plain email,phone,name file or of a Google or Outlook contacts export."""
+    emails = [i for i, h in enumerate(header) if h in _EMAIL_COLUMNS or _is_email_header(h)]
+    phones = []
+    for index, title in enumerate(header):
+        if title in _PHONE_COLUMNS or _is_phone_header(title):
+            # Google Contacts pairs "Phone 1 - Value" with "Phone 1 - Type".
+            type_title = title.replace(" - value", " - type") if title.endswith(" - value") else None
+            type_index = header.index(type_title) if type_title in header else None
+            phones.append((index, type_index, "mobile" in title or "cell" in title))
+    name = _column(header, _NAME_COLUMNS)
+    if name is not None:
+        names = [name]
+    else:
+        names = [i for part in _NAME_PARTS for i, h in enumerate(header) if h == part]
+    if not emails or not phones:
+        return None
+    return _CsvLayout(emails=emails, phones=phones, names=names)
+
+
+def _is_email_header(title: str) -> bool:
+    # "E-mail Address", "E-mail 2 Address" (Outlook) and "E-mail 1 - Value" (Google);
+    # not "E-mail Type" or "E-mail Display Name".
+    return "mail" in title and ("address" in title or title.endswith(" - value"))
+
+
+def _is_phone_header(title: str) -> bool:
+    # "Mobile Phone", "Business Phone" (Outlook) and "Phone 1 - Value" (Google).
+    words = ("phone", "mobile", "cell")
+    excluded = ("fax", "pager", "type", "label")
+    return any(w in title for w in words) and not any(w in title for w in excluded)
+
+
+def _values(row: list[str], index: int) -> list[str]:
+    # Google Contacts puts several values in one cell, separated by " ::: ".
+    return [value.strip() for value in _cell(row, index).split(":::") if value.strip()]
+
+
+def _simple_row_problem(emails: list[str], numbers: list, source: str, line_number: int) -> Problem | None:
+    email = emails[0] if emails else ""
+    if not email or not _EMAIL.match(email):
+        return Problem("warning", f"{source} line {line_number}: invalid email {email!r}; row ignored", source)
+    if not numbers:
+        return Problem("warning", f"{source} line {line_number}: no phone for {email}; row ignored", source,
+                       address=email)
+    return None
 
 
 def _column(header: list[str], names: Sequence[str]) -> int | None:

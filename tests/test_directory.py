@@ -131,3 +131,25 @@ def test_csv_mailto_emails(tmp_path):
     path = tmp_path / "people.csv"
     path.write_text("email,phone\nmailto:F@example.com,+91 98765 43231\n")
     assert load_directory([str(path)]).lookup("f@example.com") == "+91 98765 43231"
+
+
+# (email, number chosen, name) from contact exports of Google and Outlook
+CONTACT_EXPORTS = [
+    ("asha.menon@example.com", "+91 98765 43234", "Asha Menon"),  # Phone 2 typed Mobile beats work
+    ("asha@example.org", "+91 98765 43234", "Asha Menon"),  # second email column
+    ("vikram.rao@example.com", "+91 98765 43235", "Vikram Rao"),  # " ::: " lists: first mobile
+    ("vikram@example.org", "+91 98765 43235", "Vikram Rao"),
+    ("no.phone@example.com", None, None),
+    ("lata.pillai@example.com", "+91 98765 43237", "Lata Pillai"),  # Mobile Phone beats Business, fax ignored
+    ("omar.khan@example.com", "+91 11 2345 6792", "Omar Khan"),
+]
+
+
+@pytest.mark.parametrize(("email", "number", "name"), CONTACT_EXPORTS)
+def test_contact_exports(email, number, name):
+    directory = load_directory(
+        [str(DATA / "directory_google_contacts.csv"), str(DATA / "directory_outlook_contacts.csv")]
+    )
+    assert directory.lookup(email) == number
+    assert directory.name(email) == name
+    assert directory.problems == []
