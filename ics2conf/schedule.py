@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cronexpr import MAX_YEAR, CronSyntaxError, fire_times, parse_cron
+from .cronexpr import MAX_YEAR, MIN_YEAR, CronSyntaxError, fire_times, parse_cron
 from .drafts import Draft, dated_drafts, join_all, range_fields
 from .dst import colliding_months
 from .errors import ScheduleError
@@ -202,7 +202,10 @@ def _propose(
         if last is None and lower is None and cut is None:
             drafts += [Draft("e", text, zone) for text in candidate.expressions(months=good_months)]
         else:
-            first = (lower.year, lower.month) if lower else (now_local.year, 1)
+            # Without a lower bound the year range starts at the series' first
+            # year, so the expression stays the same from one year to the next.
+            start_year = max(MIN_YEAR, min(series.first_call.astimezone(tz).year, now_local.year))
+            first = (lower.year, lower.month) if lower else (start_year, 1)
             ranges = range_fields(good_months, first, last_month)
             if not ranges and cut is not None:
                 return None  # the candidate would carry nothing: date the horizon instead

@@ -464,3 +464,12 @@ def test_rule_candidates(rrule, first, expressions):
 )
 def test_range_fields(months, first, last, expected):
     assert range_fields(months, first, last) == expected
+
+
+def test_ranged_expression_stable_across_years():
+    series = make_series(IST, datetime(2025, 3, 3, 10, 0), "FREQ=WEEKLY;BYDAY=MO;UNTIL=20280315T000000Z")
+    this_year = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    next_year = datetime(2027, 2, 1, tzinfo=UTC)
+    later = compile_schedule(series, now=next_year, horizon_end=next_year + timedelta(days=30))
+    assert _parts(this_year)[0] == ("y0", "0 10 * * 1 2025-2027", IST)
+    assert _parts(later) == _parts(this_year)
