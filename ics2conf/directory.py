@@ -1,7 +1,7 @@
 """Look up attendees' phone numbers by email in CSV and vCard files.
 
 CSV files have a header row with ``email`` and ``phone`` columns and an
-optional ``name``; contact exports of Google Contacts and Outlook, with
+optional ``name``. Contact exports of Google Contacts and Outlook, with
 their numbered e-mail and phone columns, are read as well. vCard files (``.vcf``, versions 2.1, 3.0 and 4.0) give
 each card's TEL numbers to every EMAIL of the card. Several files merge.
 When one email has several numbers, the one marked preferred wins, then a
@@ -159,7 +159,7 @@ def _read_csv(text: str, source: str, directory: Directory) -> None:
 
 @dataclass(frozen=True)
 class _CsvLayout:
-    """Which columns of a CSV header hold emails, phones and the name."""
+    """The columns of a CSV header that hold emails, phones and the name."""
 
     emails: list[int]
     phones: list[tuple[int, int | None, bool]]  # (value column, type column, mobile by its header)
