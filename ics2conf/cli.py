@@ -515,7 +515,7 @@ def purge(
     with command_run("purge", flags, fmt=fmt, config=config, quiet=quiet, verbose=verbose, log_file=log_file) as run:
         outcome = run_purge(run.settings, output=run.output, confirm=_confirm_purge(yes))
         if outcome is None:
-            code = EXIT_ERROR
+            _abort(run.output, "purge", run.fmt, "purge cancelled at the prompt; nothing was deleted")
         else:
             _render_plan(
                 run, outcome.prepared, outcome.problems, command="purge",

@@ -166,7 +166,6 @@ def run_purge(
         plan = purge_plan(client.list_jobs(), settings.namespace)
         prepared = PreparedPlan(state=empty, plan=plan, now=now, problems=[])
         if plan.actions and not confirm(len(plan.actions), settings.namespace):
-            output.message("Purge cancelled; nothing was deleted.")
             return None
         report = apply_with_progress(plan, client, settings, output, desired=[])
     log.info("purge of namespace %s: %s", settings.namespace, report.summary())
