@@ -313,7 +313,7 @@ def test_unknown_zone_raises_schedule_error():
 
 
 def test_intended_subset_falls_back_to_dated():
-    # A calling rule that drops Wednesdays: the RRULE hint says daily.
+    # A calling rule drops Wednesdays while the RRULE hint is daily.
     series = make_series(IST, datetime(2026, 1, 5, 10, 0), "FREQ=DAILY")
     full = series.intended
     filtered = replace(series, intended=lambda a, b: [t for t in full(a, b) if t.weekday() != 2])
