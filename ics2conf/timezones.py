@@ -181,18 +181,21 @@ _VTIMEZONE_BLOCK = re.compile(r"^BEGIN:VTIMEZONE\r\n.*?^END:VTIMEZONE\r\n", re.M
 _TZID_LINE = re.compile(r"^TZID[^:\r\n]*:([^\r\n]*)", re.MULTILINE | re.IGNORECASE)
 
 
-def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") -> None:
+def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") -> list[tuple[str, str, str]]:
     """Resolve the VTIMEZONEs of one calendar text before icalendar parses it.
 
     icalendar keeps one VTIMEZONE per TZID for the whole process, so the
     definitions of earlier files are forgotten first. Each definition whose
     TZID is no IANA name is then registered as the IANA zone it equals, or
     else as a DefinedZone following its own rules, so every value using it
-    gets a fast, correct tzinfo.
+    gets a fast, correct tzinfo. Returns the definitions icalendar cannot
+    read as ``(tzid, reason, block)``: parsing the text with them would fail
+    as a whole, so the caller removes them.
     """
+    broken: list[tuple[str, str, str]] = []
     cache = _icalendar_zone_cache()
     if cache is None:
-        return
+        return broken
     cache.clear()
     for match in _VTIMEZONE_BLOCK.finditer(text):
         written = _TZID_LINE.search(match.group(0))
@@ -203,7 +206,8 @@ def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") ->
             component = icalendar.Timezone.from_ical(match.group(0))
             tzid = str(component["TZID"])
             table = offset_table(component)
-        except Exception:  # noqa: BLE001 - a broken definition is icalendar's to report
+        except Exception as error:  # noqa: BLE001 - icalendar raises several types on a bad definition
+            broken.append((written.group(1).strip(), str(error).strip() or type(error).__name__, match.group(0)))
             continue
         if table is None:
             continue
@@ -211,6 +215,7 @@ def register_vtimezones(text: str, *, default_timezone: str = "Asia/Kolkata") ->
         # same key; this replaces it.
         name = matching_zone(table, _candidates(zone_name_hints(tzid), default_timezone))
         cache[tzp.clean_timezone_id(tzid)] = ZoneInfo(name) if name else DefinedZone(tzid, table)
+    return broken
 
 
 _TZID_PARAMETER = re.compile(r';TZID=(?:"([^"\r\n]*)"|([^;:\r\n]*))', re.IGNORECASE)

@@ -56,7 +56,16 @@ def read_block(
     text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
 ) -> list[Version]:
     try:
-        timezones.register_vtimezones(text, default_timezone=default_timezone)
+        for tzid, reason, block in timezones.register_vtimezones(text, default_timezone=default_timezone):
+            text = text.replace(block, "")
+            problems.append(
+                Problem(
+                    "warning",
+                    f"{source}: VTIMEZONE {tzid!r} is invalid ({reason}); ignored it, so events using it"
+                    " cannot be scheduled",
+                    source,
+                )
+            )
         for tzid, zone in timezones.register_tzid_aliases(text):
             problems.append(
                 Problem(

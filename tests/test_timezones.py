@@ -298,3 +298,19 @@ def test_loose_tzid_names(tmp_path, tzid, zone):
     ]
     assert load.problems[0].level == "warning"
     assert tzid in load.problems[0].message
+
+
+def test_broken_vtimezone_spares_other_events(tmp_path):
+    path = tmp_path / "broken_zone.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Broken Zone\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:broken@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART;TZID=Broken Zone:20270105T100000\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:fine@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T100000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    load = load_events([str(path)])
+    assert [e.uid for e in load.events] == ["fine@example.com"]
+    assert [p.level for p in load.problems] == ["warning", "error"]
+    assert "VTIMEZONE 'Broken Zone' is invalid" in load.problems[0].message
+    assert load.problems[1].uid == "broken@example.com"
