@@ -49,7 +49,7 @@ NowOpt = Annotated[
 ]
 HorizonOpt = Annotated[
     Optional[int],
-    typer.Option("--horizon-days", help="How many days ahead occurrences are scheduled. [default: 30]", metavar="N", show_default=False),
+    typer.Option("--horizon-days", help="Days ahead that dated jobs cover; open-ended rules that cron expresses exactly need no horizon. [default: 30]", metavar="N", show_default=False),
 ]
 FormatOpt = Annotated[
     str,
