@@ -8,7 +8,9 @@ naming the input, and the remaining inputs are still read.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,6 +306,7 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
     stack: list[str] = []
     current: list[str] = []
     last_complete = 0  # length of ``current`` at the last point where only VCALENDAR was open
+    repairs: Counter[str] = Counter()  # warning text -> how often the repair was made
 
     for line in lines:
         match = _BEGIN_END.match(line)
@@ -322,6 +325,14 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
         current.append(line)
         if match and match[1].upper() == "END":
             name = match[2].upper()
+            if name not in stack and _is_typo_of(name, stack[-1]):
+                repairs[f"read END:{match[2]} as END:{stack[-1]}"] += 1
+                name = stack[-1]
+                current[-1] = f"END:{name}"
+            elif name not in stack:
+                current.pop()
+                repairs[f"ignored END:{match[2]}, which has no matching BEGIN"] += 1
+                continue
             if name == "VCALENDAR" and len(stack) > 1:
                 # END:VCALENDAR inside an unclosed component: keep what was complete.
                 problems.append(
@@ -347,6 +358,9 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
 
     if stack:
         _close_truncated(current, last_complete, source, problems, blocks)
+    for repair, count in repairs.items():
+        times = f" ({count} times)" if count > 1 else ""
+        problems.append(Problem("warning", f"{source}: {repair}{times}", source))
 
     if not blocks and not problems:
         if text.strip():
@@ -356,6 +370,12 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
         else:
             problems.append(Problem("warning", f"{source} is empty", source))
     return blocks, problems
+
+
+def _is_typo_of(written: str, expected: str) -> bool:
+    # END:VTOOD for VTODO, END:VCALENDARD for VCALENDAR: close enough to be
+    # the same name, far from every other component name.
+    return difflib.SequenceMatcher(None, written, expected).ratio() >= 0.75
 
 
 def _close_truncated(

@@ -222,6 +222,16 @@ _TZID_PARAMETER = re.compile(r';TZID=(?:"([^"\r\n]*)"|([^;:\r\n]*))', re.IGNOREC
 _DISPLAY_NAME = re.compile(r"^\(?(?:UTC|GMT)\s*(?:([+-])(\d{1,2})(?:[:.]?(\d{2}))?)?\)?\s*(.*)$", re.IGNORECASE)
 
 
+def iana_vtimezone_blocks(text: str) -> list[tuple[str, str]]:
+    """Return ``(tzid, block)`` for each VTIMEZONE whose TZID icalendar resolves without it."""
+    found = []
+    for match in _VTIMEZONE_BLOCK.finditer(text):
+        written = _TZID_LINE.search(match.group(0))
+        if written is not None and zone_name_hints(written.group(1).strip()):
+            found.append((written.group(1).strip(), match.group(0)))
+    return found
+
+
 def register_tzid_aliases(text: str) -> list[tuple[str, str]]:
     """Register TZIDs that name a zone loosely, and return them as ``(tzid, zone)`` pairs.
 

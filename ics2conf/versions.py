@@ -8,6 +8,7 @@ meeting, and the iTIP METHOD and X-WR-TIMEZONE of the calendar it came in.
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -75,9 +76,7 @@ def read_block(
                     source,
                 )
             )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            calendars = icalendar.Calendar.from_ical(text, multiple=True)
+        calendars = _parse_with_repairs(text, source, problems)
     except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
         problems.append(Problem("error", f"cannot parse {source}: {describe(error)}", source))
         return []
@@ -97,6 +96,49 @@ def read_block(
                     Problem("error", f"cannot read event #{index + 1} in {source}: {describe(error)}", source)
                 )
     return found
+
+
+_UNPARSABLE_LINE = re.compile(r"Content line could not be parsed into parts: '(.*)': [^']*$", re.DOTALL)
+_MAX_REPAIRS = 10
+
+
+def _parse_with_repairs(text: str, source: str, problems: list[Problem]) -> list[icalendar.Calendar]:
+    """Parse a calendar block, dropping what makes icalendar reject the whole block.
+
+    Lines outside any VEVENT that cannot be parsed fail the whole block in
+    icalendar, and so does a broken VTIMEZONE of an IANA zone, which
+    icalendar would not use anyway. Each is removed with a warning, up to
+    ten times, before the block is given up.
+    """
+    for _ in range(_MAX_REPAIRS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return icalendar.Calendar.from_ical(text, multiple=True)
+        except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
+            repaired, what = _repair(text, error)
+            if repaired is None:
+                raise
+            text = repaired
+            problems.append(Problem("warning", f"{source}: ignored {what} that cannot be parsed", source))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return icalendar.Calendar.from_ical(text, multiple=True)
+
+
+def _repair(text: str, error: Exception) -> tuple[str | None, str]:
+    match = _UNPARSABLE_LINE.search(str(error))
+    lines = text.split("\r\n")
+    if match and match.group(1) in lines:
+        lines.remove(match.group(1))
+        return "\r\n".join(lines), f"line {match.group(1)[:80]!r}"
+    known = timezones.iana_vtimezone_blocks(text)
+    if known:
+        for tzid, block in known:
+            text = text.replace(block, "")
+        names = ", ".join(repr(tzid) for tzid, _ in known)
+        return text, f"the VTIMEZONE definitions of IANA zones ({names}), which ics2conf takes from tzdata, as one"
+    return None, ""
 
 
 def _calendar_zone(calendar: icalendar.Calendar, source: str, problems: list[Problem]) -> str | None:

@@ -278,3 +278,53 @@ def test_file_given_twice_is_read_once(tmp_path):
     result = load_events([str(tmp_path / "a.ics"), str(tmp_path), str(tmp_path / "." / "a.ics")])
     assert result.sources == [str(tmp_path / "a.ics")]
     assert len(result.events) == 1
+
+
+# (lines between VERSION and END:VCALENDAR, UIDs kept, warning)
+REPAIRS = [
+    ("BEGIN:VTODO\r\nUID:t\r\nEND:VTOOD\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT", "read END:VTOOD as END:VTODO"),
+    ("BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\nEND:VALARM", "ignored END:VALARM, which has no matching BEGIN"),
+]
+
+
+@pytest.mark.parametrize(("lines", "warning"), REPAIRS)
+def test_split_repairs_end_lines(lines, warning):
+    text = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{lines}\r\nEND:VCALENDAR\r\n"
+    blocks, problems = sources.split_calendars(text, "typo.ics")
+    assert len(blocks) == 1
+    assert "BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n" in blocks[0]
+    assert [p.message for p in problems] == [f"typo.ics: {warning}"]
+
+
+def test_repeated_repairs_reported_once():
+    text = "BEGIN:VCALENDAR\r\n" + "BEGIN:VTODO\r\nEND:VTOOD\r\n" * 3 + "END:VCALENDARD\r\n"
+    _, problems = sources.split_calendars(text, "typo.ics")
+    assert [p.message for p in problems] == [
+        "typo.ics: read END:VTOOD as END:VTODO (3 times)",
+        "typo.ics: read END:VCALENDARD as END:VCALENDAR",
+    ]
+
+
+def test_stray_line_outside_events_is_dropped(tmp_path):
+    path = tmp_path / "stray.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:stray@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T100000Z\r\nEND:VEVENT\r\nX\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    assert [e.uid for e in result.events] == ["stray@example.com"]
+    assert [p.message for p in result.problems] == [f"{path}: ignored line 'X' that cannot be parsed"]
+
+
+def test_broken_iana_vtimezone_is_dropped(tmp_path):
+    path = tmp_path / "prague.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Prague\r\nBEGIN:STANDARD\r\n"
+        "DTSTART:18500101T000000\r\nTZOFFSETFROM:+5744\r\nTZOFFSETTO:+5744\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:prague@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART;TZID=Europe/Prague:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    assert result.events[0].occurrences(*WINDOW) == [utc("2027-01-05T09:00Z")]
+    assert "Europe/Prague" in result.problems[0].message
+    assert result.problems[0].level == "warning"
