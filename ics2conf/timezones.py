@@ -223,11 +223,11 @@ _DISPLAY_NAME = re.compile(r"^\(?(?:UTC|GMT)\s*(?:([+-])(\d{1,2})(?:[:.]?(\d{2})
 
 
 def iana_vtimezone_blocks(text: str) -> list[tuple[str, str]]:
-    """Return ``(tzid, block)`` for each VTIMEZONE whose TZID icalendar resolves without it."""
+    """Return ``(tzid, block)`` for each VTIMEZONE whose TZID is an IANA name, which icalendar uses instead."""
     found = []
     for match in _VTIMEZONE_BLOCK.finditer(text):
         written = _TZID_LINE.search(match.group(0))
-        if written is not None and zone_name_hints(written.group(1).strip()):
+        if written is not None and _is_zone_name(tzp.clean_timezone_id(written.group(1).strip())):
             found.append((written.group(1).strip(), match.group(0)))
     return found
 

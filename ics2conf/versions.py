@@ -45,6 +45,7 @@ class Version:
 
 
 def describe(error: Exception) -> str:
+    """Return the first line of an error message, for a problem that quotes it."""
     return _first_line(str(error)) or type(error).__name__
 
 
@@ -56,6 +57,7 @@ def _first_line(text: str) -> str:
 def read_block(
     text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
 ) -> list[Version]:
+    """Parse one VCALENDAR block and return its VEVENTs as versions, adding what went wrong to ``problems``."""
     try:
         for tzid, reason, block in timezones.register_vtimezones(text, default_timezone=default_timezone):
             text = text.replace(block, "")
@@ -116,11 +118,11 @@ def _parse_with_repairs(text: str, source: str, problems: list[Problem]) -> list
                 warnings.simplefilter("ignore")
                 return icalendar.Calendar.from_ical(text, multiple=True)
         except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
-            repaired, what = _repair(text, error)
+            repaired, message = _repair(text, error)
             if repaired is None:
                 raise
             text = repaired
-            problems.append(Problem("warning", f"{source}: ignored {what} that cannot be parsed", source))
+            problems.append(Problem("warning", f"{source}: {message}", source))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return icalendar.Calendar.from_ical(text, multiple=True)
@@ -131,13 +133,16 @@ def _repair(text: str, error: Exception) -> tuple[str | None, str]:
     lines = text.split("\r\n")
     if match and match.group(1) in lines:
         lines.remove(match.group(1))
-        return "\r\n".join(lines), f"line {match.group(1)[:80]!r}"
+        return "\r\n".join(lines), f"ignored line {match.group(1)[:80]!r} that cannot be parsed"
     known = timezones.iana_vtimezone_blocks(text)
     if known:
         for tzid, block in known:
             text = text.replace(block, "")
         names = ", ".join(repr(tzid) for tzid, _ in known)
-        return text, f"the VTIMEZONE definitions of IANA zones ({names}), which ics2conf takes from tzdata, as one"
+        return text, (
+            f"ignored the VTIMEZONE definitions of {names} because one cannot be parsed;"
+            " times in these zones follow tzdata, as they would anyway"
+        )
     return None, ""
 
 
