@@ -265,7 +265,7 @@ def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = F
         if not settings.kookoo_api_key:
             run.output.message(
                 f"{runs.KOOKOO_KEY_VAR} is not set: call URLs in this plan carry a placeholder key,"
-                " so jobs already in the account show a changed call URL."
+                " and the key is left out when comparing them with the account's jobs."
             )
     else:
         run.output.message(

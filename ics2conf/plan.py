@@ -39,14 +39,18 @@ COMPARED_FIELDS = (
 )
 
 
-def normalize_url(url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...], str]:
+def normalize_url(
+    url: str, ignored_params: frozenset[str] = frozenset()
+) -> tuple[str, str, str, tuple[tuple[str, str], ...], str]:
     """Return a comparable form of a URL in which re-encoding the same query does not count as a change.
 
     The query becomes its decoded, sorted (name, value) pairs, so ``%3C`` and
     ``%3c``, ``+`` and ``%20``, or a different parameter order compare equal.
+    Query parameters named in ``ignored_params`` are left out.
     """
     parts = urlsplit(url.strip())
-    query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = tuple(sorted((name, value) for name, value in pairs if name not in ignored_params))
     return parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, parts.fragment
 
 
@@ -55,7 +59,9 @@ def normalize_expression(expression: str) -> str:
     return " ".join(expression.split())
 
 
-def changed_fields(spec: JobSpec, remote: RemoteJob) -> tuple[str, ...]:
+def changed_fields(
+    spec: JobSpec, remote: RemoteJob, ignored_url_params: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
     """Return the names of the managed fields whose remote value differs from ``spec``.
 
     A field the API did not return (None in RemoteJob) is not compared,
@@ -68,7 +74,7 @@ def changed_fields(spec: JobSpec, remote: RemoteJob) -> tuple[str, ...]:
         if actual is None:
             continue
         if name == "url":
-            differs = normalize_url(wanted) != normalize_url(actual)
+            differs = normalize_url(wanted, ignored_url_params) != normalize_url(actual, ignored_url_params)
         elif name == "cron_expression":
             differs = normalize_expression(wanted) != normalize_expression(actual)
         elif name == "http_method":
@@ -111,6 +117,7 @@ def diff(
     namespace: str,
     *,
     now: datetime | None = None,
+    ignored_url_params: frozenset[str] = frozenset(),
 ) -> Plan:
     """Return the actions that turn the namespace's managed jobs into exactly ``desired``.
 
@@ -119,7 +126,9 @@ def diff(
     older crash or a concurrent run), the lowest id is kept and the rest are
     deleted as duplicates. With ``now`` (aware), a delete of a job whose last
     fire time has passed carries REASON_EXPIRED, which the mass-delete guard
-    does not count. Raises PlanError when a desired job's name is not a
+    does not count. Query parameters named in ``ignored_url_params`` are
+    not compared: a plan made without the KooKoo key ignores ``api_key``, so
+    jobs that differ only by the real key show as unchanged. Raises PlanError when a desired job's name is not a
     job name of ``namespace`` or two desired jobs share a name, because
     writing such a job would break ownership on the next sync.
     """
@@ -143,7 +152,7 @@ def diff(
             creates.append(Create(job))
             continue
         kept, extra = copies[0], copies[1:]
-        changes = changed_fields(job.spec, kept)
+        changes = changed_fields(job.spec, kept, ignored_url_params)
         if changes:
             updates.append(Update(kept, job, changes))
         else:

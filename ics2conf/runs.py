@@ -126,7 +126,20 @@ def prepare_plan(
     now = resolve_now(settings)
     state = build_desired(inputs, settings, now=now, stdin=stdin if stdin is not None else stdin_bytes())
     remote = client.list_jobs() if client is not None else []
-    plan = planner.diff(state.jobs, remote, settings.namespace)
+    return plan_against(state, remote, settings, now=now)
+
+
+def plan_against(
+    state: DesiredState, remote: Sequence[RemoteJob], settings: Settings, *, now: datetime
+) -> PreparedPlan:
+    """Diff the desired jobs against the account's jobs, holding deletes that input errors may cause.
+
+    Without KOOKOO_API_KEY the desired URLs carry a placeholder key, so the
+    ``api_key`` query parameter is left out of the comparison; a sync always
+    has the real key and compares it.
+    """
+    ignored = frozenset() if settings.kookoo_api_key else frozenset({"api_key"})
+    plan = planner.diff(state.jobs, remote, settings.namespace, now=now, ignored_url_params=ignored)
     plan, held = hold_deletes(plan, state)
     problems = list(state.problems)
     if held:

@@ -25,9 +25,8 @@ from ics2conf.pipeline import DesiredState
 from ics2conf.runs import (
     PreparedPlan,
     build_desired,
-    held_deletes_problem,
-    hold_deletes,
     make_client,
+    plan_against,
     purge_plan,
     require_kookoo_key,
     resolve_now,
@@ -133,12 +132,8 @@ def run_sync(settings: Settings, inputs: Sequence[str], *, output: Output) -> Sy
 
     with namespace_lock(settings.namespace, settings.lock_timeout_seconds):
         remote = client.list_jobs()
-        plan = planner.diff(state.jobs, remote, settings.namespace)
-        plan, held = hold_deletes(plan, state)
-        problems = list(state.problems)
-        if held:
-            problems.append(held_deletes_problem(len(held)))
-        prepared = PreparedPlan(state=state, plan=plan, now=now, problems=problems, held_deletes=len(held))
+        prepared = plan_against(state, remote, settings, now=now)
+        plan, problems = prepared.plan, prepared.problems
 
         try:
             planner.check_mass_delete(plan, settings.allow_mass_delete)

@@ -105,6 +105,18 @@ def test_url_difference_is_a_change(remote_url):
     assert normalize_url(WANTED_URL) != normalize_url(remote_url)
 
 
+def test_ignored_url_param_is_not_compared():
+    desired = desired_set(2)
+    remote = [
+        remote_of(job, 100 + n, url=job.spec.url.replace("api_key=", "api_key=REAL"))
+        for n, job in enumerate(desired)
+    ]
+    assert len(diff(desired, remote, "default").updates) == 2
+    plan = diff(desired, remote, "default", ignored_url_params=frozenset({"api_key"}))
+    assert plan.actions == ()
+    assert len(plan.unchanged) == 2
+
+
 def test_plus_and_percent_20_compare_equal():
     assert normalize_url("http://x.test/?a=b+c") == normalize_url("http://x.test/?a=b%20c")
     assert normalize_url("http://x.test/?a=b") != normalize_url("http://x.test/?a=c")
