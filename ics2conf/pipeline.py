@@ -257,8 +257,13 @@ def _plan_event(
             report.calls = calls
         else:
             report.redial_calls.append(calls)
-        if not calls or not callees or failed:
+        if not callees or failed:
             continue
+        if not calls and not event.rrule:
+            continue
+        # A recurring meeting with no call inside the horizon is still compiled: its
+        # evergreen or year-ranged parts must exist before its next call, even if no
+        # sync runs in between. The compiler returns no parts for a series that ended.
 
         series = CallSeries(
             uid=event.uid,
@@ -268,6 +273,7 @@ def _plan_event(
             rrule=event.rrule,
             intended=times.intended,
             label=label,
+            has_exceptions=event.has_exceptions,
         )
         try:
             schedule = compile_schedule(series, now=now, horizon_end=horizon_end)

@@ -381,6 +381,42 @@ def test_past_event_plans_nothing(directory):
     assert state.problems == []
 
 
+def test_monthly_meeting_beyond_horizon_gets_jobs(directory):
+    # The first call is 2027-03-01, past the 30-day horizon; the evergreen job
+    # must exist anyway, so the meeting rings even if no sync runs before then.
+    event = make_event(datetime(2027, 3, 1, 11, 0, tzinfo=IST), rrule="FREQ=MONTHLY;BYMONTHDAY=1")
+    state = plan([event], directory)
+    assert state.meetings[0].calls == []
+    expressions = sorted({job.spec.cron_expression for job in state.jobs})
+    # The series starts in March 2027, so 2027 is bounded to months 3-12.
+    assert expressions == ["0 11 1 * * 2028-2099", "0 11 1 3-12 * 2027"]
+    assert len(state.jobs) == 4
+    assert min(job.next_run for job in state.jobs) == datetime(2027, 3, 1, 11, 0, tzinfo=IST)
+
+
+def test_ended_series_plans_nothing(directory):
+    event = make_event(
+        datetime(2026, 1, 5, 10, 0, tzinfo=IST), rrule="FREQ=WEEKLY;UNTIL=20260601T000000Z"
+    )
+    state = plan([event], directory)
+    assert state.jobs == []
+    assert state.problems == []
+
+
+def test_exceptions_flag_reaches_compiler(directory, monkeypatch):
+    seen = []
+    real_compile = pipeline.compile_schedule
+
+    def recording_compile(series, **kwargs):
+        seen.append(series.has_exceptions)
+        return real_compile(series, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compile_schedule", recording_compile)
+    start = datetime(2027, 1, 4, 10, 0, tzinfo=IST)
+    plan([make_event(start, rrule="FREQ=DAILY", exdates=(start + timedelta(days=3),))], directory)
+    assert seen == [True]
+
+
 def test_schedule_error_keeps_other_events(directory, monkeypatch):
     real_compile = pipeline.compile_schedule
 
