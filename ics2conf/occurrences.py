@@ -26,6 +26,7 @@ from .timezones import as_aware
 # by exact start instant afterwards, so padding adds work but never instants.
 _QUERY_PADDING = timedelta(days=2)
 _MAX_COUNT_FOR_BOUND = 20000
+_LAST_YEAR = 9997  # the padded query of a later year overflows datetime
 
 
 class OccurrenceIndex:
@@ -146,9 +147,17 @@ class OccurrenceIndex:
         fold or gap compare unequal to every datetime of another zone, which
         would break set and equality checks against cron fire times.
 
-        Raises CalendarError naming the UID when recurring-ical-events fails
-        on the series.
+        Raises CalendarError naming the UID when the series cannot be expanded.
         """
+        try:
+            return self._between(start, end)
+        except CalendarError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a malformed series fails in many ways
+            uid = str(self._master.get("UID", "")) if self._master is not None else ""
+            raise CalendarError(f"cannot expand the occurrences of event {uid}: {error}", uid=uid) from error
+
+    def _between(self, start: datetime, end: datetime) -> list[datetime]:
         if end <= start:
             return []
         if self._simple is not None:
@@ -158,7 +167,7 @@ class OccurrenceIndex:
             return []
         result: list[datetime] = []
         first_year = max(start.astimezone(UTC).year, first.astimezone(UTC).year)
-        last_year = end.astimezone(UTC).year
+        last_year = min(end.astimezone(UTC).year, _LAST_YEAR)
         if last is not None:
             last_year = min(last_year, last.astimezone(UTC).year)
         for year in range(first_year, last_year + 1):
@@ -207,9 +216,9 @@ def _include_until_date(master: icalendar.Event) -> None:
     """Make a date UNTIL of a timed series include that whole day.
 
     RFC 5545 (3.3.10) requires UNTIL to have DTSTART's value type but some
-    writers put a date under a timed DTSTART. The rule also states that UNTIL bounds
-    the recurrence "in an inclusive manner", so the date's last second is
-    used, in DTSTART's zone, instead of its first.
+    writers put a date under a timed DTSTART. The rule also states that
+    UNTIL bounds the recurrence "in an inclusive manner", so the date's last
+    second is used, in DTSTART's zone, instead of its first.
     """
     start = master.decoded("DTSTART")
     if not isinstance(start, datetime):

@@ -432,3 +432,9 @@ def test_windows_agree_with_one_wide_window():
         assert got == [t for t in expected[event.uid] if start <= t < end]
 
     check()
+
+
+def test_occurrences_until_far_future_window():
+    event = events_by_uid(load("exdate_forms.ics"))["exdate-forms@example.com"]
+    far = datetime.max.replace(tzinfo=UTC)
+    assert len(event.occurrences(utc("2027-01-01T00:00Z"), far)) == 3
