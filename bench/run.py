@@ -151,8 +151,8 @@ def render_markdown(info, costs, reports, economy, throughput, backoff=None) -> 
                   f" | {sorted(throughput.requests)[len(throughput.requests) // 2]} | {throughput.floor:.1f}"
                   f" | {limit:.1f} | {throughput.wall:.1f} | {throughput.ratio:.2f} | {verdict(throughput.wall, limit)} |"]
     if backoff:
-        lines += ["", f"One more run with three creates answered 429 (Retry-After {backoff.retry_after_s:g} s):"
-                  f" {backoff.rate_limited} answered 429, {backoff.sent_during_pause} requests sent during a"
+        lines += ["", f"One more run with three creates rejected with 429 (Retry-After {backoff.retry_after_s:g} s):"
+                  f" {backoff.rate_limited} responses with 429, {backoff.sent_during_pause} requests sent during a"
                   f" pause, {backoff.requests} requests, {backoff.wall:.1f} s, {backoff.failed} actions not applied."]
     return "\n".join(lines) + "\n"
 

@@ -164,6 +164,6 @@ def measure_backoff(concurrency: int, latency_ms: float, retry_after_s: float = 
     )
     result = Backoff(len(pauses), retry_after_s, sent_during_pause, wall, requests,
                      len(report.results) - len(report.applied))
-    progress(f"  with 429s: {result.rate_limited} answered 429, {sent_during_pause} requests sent during"
+    progress(f"  with 429s: {result.rate_limited} responses with 429, {sent_during_pause} requests sent during"
              f" a pause, {wall:.2f} s, {requests} requests, {result.failed} actions not applied")
     return result
