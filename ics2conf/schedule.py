@@ -355,11 +355,14 @@ def _compile_proposal(
     proposal = _propose(candidate, last, tz, series, now, horizon_end, window_end, intended)
     if proposal is None:
         return None
-    exact_until = evergreen_until = proposal.exact_until
-    if exact_until is None and series.has_exceptions and not _series_ends_before(series, last, tz, window_end):
+    exact_until = proposal.exact_until
+    evergreen_until = None
+    unseen_exceptions = series.has_exceptions and not _series_ends_before(series, last, tz, window_end)
+    if unseen_exceptions and (exact_until is None or exact_until > window_end):
+        # An EXDATE, RDATE or override past the check window is not among the
+        # calls checked, so neither an evergreen nor a year-ranged part is known
+        # to be exact beyond the window's end.
         exact_until = evergreen_until = window_end
-    else:
-        evergreen_until = None
     checked_until = window_end if exact_until is None else min(window_end, exact_until)
     schedule = _assemble(series, proposal.drafts, now, checked_until, exact_until, evergreen_until)
     expected = [t for t in intended if t < checked_until]

@@ -100,6 +100,9 @@ def series_from_ics(text: str, zone: str, uid: str = "meeting-1@example.com") ->
         first = first.replace(tzinfo=ZoneInfo(zone))
     rrule = master.get("RRULE")
     rrule_text = rrule.to_ical().decode() if rrule is not None else None
+    overridden = any(
+        str(c.get("UID")) == uid and "RECURRENCE-ID" in c for c in calendar.walk("VEVENT")
+    )
     return CallSeries(
         uid=uid,
         summary=str(master.get("SUMMARY", "")),
@@ -107,6 +110,7 @@ def series_from_ics(text: str, zone: str, uid: str = "meeting-1@example.com") ->
         first_call=first,
         rrule=rrule_text,
         intended=occurrences_of(calendar, uid),
+        has_exceptions=overridden or "EXDATE" in master or "RDATE" in master,
     )
 
 

@@ -18,6 +18,9 @@ from schedule_support import make_series
 UTC = timezone.utc
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)  # a Friday
 HORIZON = NOW + timedelta(days=30)
+# The default check window; a series with exceptions is exact only up to it,
+# because an EXDATE, RDATE or override past it is not among the checked calls.
+CHECK_END = NOW + timedelta(days=400)
 IST = "Asia/Kolkata"
 FOREVER = None
 
@@ -113,7 +116,7 @@ TYPICAL = [
         IST, datetime(2026, 1, 5, 10, 0), "FREQ=WEEKLY;BYDAY=MO",
         {"exdates": (datetime(2026, 12, 14, 10, 0),)}, NOW,
         [("y0", "0 10 * * 1 2027-2099", IST), ("d0", "0 10 7,21,28 12 * 2026", IST)],
-        datetime(2100, 1, 1, tzinfo=UTC) - timedelta(hours=5, minutes=30),
+        CHECK_END,
     ),
     (
         "moved occurrence is called at its new time",
@@ -124,7 +127,7 @@ TYPICAL = [
             ("d0", "0 10 7,21,28 12 * 2026", IST),
             ("d1", "0 11 15 12 * 2026", IST),
         ],
-        datetime(2100, 1, 1, tzinfo=UTC) - timedelta(hours=5, minutes=30),
+        CHECK_END,
     ),
     (
         "bysetpos is dated",
@@ -386,6 +389,18 @@ def test_series_with_exceptions_exact_until_window_end():
     assert _parts(schedule) == [("e0", "0 10 * * 1", IST)]
     assert schedule.exact_until == schedule.checked_until
     assert schedule.parts[0].exact_until == schedule.checked_until
+
+
+def test_ranged_parts_with_exceptions_exact_until_window_end():
+    # An exception inside the horizon turns the rest of the rule into year-ranged
+    # parts reaching 2099; an exception past the check window would still be
+    # unseen, so their claim stops at the window's end too.
+    start = datetime(2026, 12, 7, 10, 0)
+    series = make_series(IST, start, "FREQ=WEEKLY;BYDAY=MO", exdates=(datetime(2026, 12, 14, 10, 0),))
+    schedule = compile_schedule(series, now=NOW, horizon_end=HORIZON)
+    assert any(part.key.startswith("y") for part in schedule.parts)
+    assert schedule.exact_until == schedule.checked_until
+    assert all(part.exact_until == schedule.checked_until for part in schedule.parts)
 
 
 def test_evergreen_part_exact_forever_beside_dated_dst_parts():
