@@ -5,6 +5,11 @@ overrides (including RANGE=THISANDFUTURE). ``OccurrenceIndex`` wraps it for
 a scheduler that requests many windows over several years: results are
 computed per calendar year (UTC) once and cached, and years before the first
 or after the last possible occurrence return without expanding.
+
+Only start instants and the cancelled status are needed, so the query reads
+the occurrences of each series (``CalendarQuery.series``) instead of asking
+``between`` for components: that would copy the whole VEVENT, with every
+attendee, once per occurrence.
 """
 
 from __future__ import annotations
@@ -16,6 +21,9 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 import icalendar
 import recurring_ical_events
 from dateutil.rrule import rrulestr
+from recurring_ical_events.adapters.event import EventAdapter
+from recurring_ical_events.occurrence import Occurrence
+from recurring_ical_events.selection.name import ComponentsWithName
 
 from .errors import CalendarError
 from .timezones import as_aware
@@ -27,6 +35,25 @@ from .timezones import as_aware
 _QUERY_PADDING = timedelta(days=2)
 _MAX_COUNT_FOR_BOUND = 20000
 _LAST_YEAR = 9997  # the padded query of a later year overflows datetime
+
+
+class _StatusAdapter(EventAdapter):
+    """A VEVENT adapter that reads STATUS once, for the occurrences it yields."""
+
+    def __init__(self, component: icalendar.Event):
+        super().__init__(component)
+        self.cancelled = _is_cancelled(component)
+
+
+class _OccurrenceStart(Occurrence):
+    """An occurrence that keeps its source's cancelled status and is never turned into a component."""
+
+    def __init__(self, adapter: _StatusAdapter, start=None, end=None, sequence: int = -1):
+        super().__init__(adapter, start, end, sequence)
+        self.cancelled = adapter.cancelled
+
+
+_SELECTION = ComponentsWithName("VEVENT", adapter=_StatusAdapter, occurrence=_OccurrenceStart)
 
 
 class OccurrenceIndex:
@@ -85,7 +112,7 @@ class OccurrenceIndex:
             calendar.add_component(self._master)
             for component in self._overrides:
                 calendar.add_component(component)
-            self._query = recurring_ical_events.of(calendar)
+            self._query = recurring_ical_events.of(calendar, components=[_SELECTION])
         return self._query
 
     def _start_of(self, component: icalendar.Event) -> datetime:
@@ -190,17 +217,21 @@ class OccurrenceIndex:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                components = self._build_query().between(query_start, query_end)
+                occurrences = [
+                    occurrence
+                    for series in self._build_query().series
+                    for occurrence in series.between(query_start, query_end)
+                ]
         except Exception as error:  # noqa: BLE001 - recurring-ical-events raises several types
             uid = str(self._master.get("UID", ""))
             raise CalendarError(
                 f"cannot expand the occurrences of event {uid} in {year}: {error}", uid=uid
             ) from error
         instants = set()
-        for component in components:
-            if _is_cancelled(component):
+        for occurrence in occurrences:
+            if occurrence.cancelled:
                 continue
-            instant = self._start_of(component)
+            instant = as_aware(occurrence.start, self._default_zone)
             if span_start <= instant < span_end:
                 instants.add(instant.astimezone(UTC))
         result = sorted(instants)
