@@ -9,6 +9,7 @@ international ``00`` form, and only when the caller allows it.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote
 
@@ -34,6 +35,14 @@ def to_kookoo(raw: str, *, default_region: str = "IN", allow_international: bool
     Raises PhoneNumberError naming the value when it is not a valid number,
     or when it is outside India and ``allow_international`` is False.
     """
+    return _to_kookoo(raw, default_region, allow_international)
+
+
+# A plan normalises each directory number once per meeting the person
+# attends, tens of thousands of calls for a large export. Only results are
+# cached: an invalid number is parsed again, and raises again, on every call.
+@functools.lru_cache(maxsize=65536)
+def _to_kookoo(raw: str, default_region: str, allow_international: bool) -> tuple[str, str]:
     text = _clean(raw)
     if not text:
         raise PhoneNumberError(f"phone number {raw!r} is empty", value=raw)

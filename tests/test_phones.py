@@ -79,3 +79,19 @@ def test_invalid_numbers_name_the_value(raw):
 def test_extension_rejected():
     with pytest.raises(PhoneNumberError, match="extension"):
         to_kookoo("tel:+91-80-2345-6789;ext=123")
+
+
+def test_repeated_lookups_keep_the_permission_apart():
+    # Results are cached per (number, region, permission): allowing a number
+    # once must not let it through later without the permission.
+    raw = "+44 20 7946 0018"
+    assert to_kookoo(raw, allow_international=True) == ("00442079460018", "+442079460018")
+    with pytest.raises(InternationalNumberError):
+        to_kookoo(raw)
+    assert to_kookoo(raw, allow_international=True) == ("00442079460018", "+442079460018")
+
+
+def test_invalid_number_raises_on_every_call():
+    for _ in range(3):
+        with pytest.raises(PhoneNumberError, match="12345"):
+            to_kookoo("12345")
