@@ -8,6 +8,7 @@ same values. Nothing here masks secrets: the CLI redacts every line it writes.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -48,6 +49,9 @@ FIELD_LABELS = {
 # --- shared helpers -------------------------------------------------------------------------
 
 
+# cron-descriptor reloads its gettext catalogue for every description, and a
+# large plan repeats the same few hundred expressions thousands of times.
+@functools.lru_cache(maxsize=4096)
 def describe_schedule(expression: str) -> str:
     """Describe an EasyCron expression (five fields plus an optional year) in English words."""
     fields = expression.split()
