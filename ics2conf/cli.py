@@ -1,8 +1,8 @@
 """The ``ics2conf`` command line: parse options, call the core, render, choose the exit code.
 
-Exit code 0 means success. Exit code 1 means any error, including an input error reported after
-the rest of the input was processed. ``plan --detailed-exitcode`` exits 2 when changes are
-pending. Results go to stdout, and messages, warnings and logs to stderr. Every line written
+Exit code 0 means success. Exit code 1 means any error, including a usage error (an unknown
+option or an invalid value) and an input error reported after the rest of the input was
+processed. ``plan --detailed-exitcode`` exits 2 when changes are pending, and only then. Results go to stdout, and messages, warnings and logs to stderr. Every line written
 passes through the secret redaction in ``output``.
 """
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from ics2conf import __version__, render, render_text, runs
 from ics2conf.cli_options import (
@@ -59,8 +59,82 @@ from ics2conf.settings_loader import (
 )
 from ics2conf.syncing import run_purge, run_sync
 
+COMMANDS = ("plan", "sync", "purge", "inspect", "list", "config")
+
+
+class Ics2confGroup(TyperGroup):
+    """The command group, with usage errors exiting 1 so that 2 stays "changes pending".
+
+    Click exits 2 on a usage error, which ``plan --detailed-exitcode`` uses for pending
+    changes. With ``--format json`` among the arguments, a usage error also prints the
+    ``aborted`` document on stdout, like any other error that stops a command.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as error:  # Click's usage errors, as Typer bundles Click
+            show = getattr(error, "show", None)
+            if show is not None:
+                show()
+            else:
+                typer.echo(f"Error: {error.format_message()}", err=True)
+            if _wants_json(argv) and not type(error).__name__ == "NoArgsIsHelpError":
+                command = next((arg for arg in argv if arg in COMMANDS), None)
+                if command is not None:
+                    document = render.aborted_document(command, error.format_message())
+                    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+            sys.exit(EXIT_ERROR)
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+class ListArgument(TyperArgument):
+    """A variadic argument shown as ``PATH...`` in usage and help.
+
+    Typer would show ``{PATH}...`` in the usage line and ``PATH <list[str]>`` in the help.
+    """
+
+    def _usage_display_name(self) -> str:
+        return f"{self.display_name_raw}..." if self.required else f"[{self.display_name_raw}]..."
+
+    def _rich_display_name(self) -> str:
+        return f"{self.display_name_raw}..."
+
+    def display_type_rich(self, ctx) -> str | None:
+        return None
+
+
+class Ics2confCommand(TyperCommand):
+    """A command whose variadic arguments read ``PATH...`` in its usage line and help."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument and param.nargs != 1:
+                param.__class__ = ListArgument
+
+
+def _wants_json(argv: list[str]) -> bool:
+    """Return whether ``--format json`` (or ``--format=json``) is among the arguments."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            return False
+        if arg.lower() == "--format=json":
+            return True
+        if arg == "--format" and index + 1 < len(argv) and argv[index + 1].strip().lower() == "json":
+            return True
+    return False
+
+
 app = typer.Typer(
     name="ics2conf",
+    cls=Ics2confGroup,
     help=(
         "Schedule KooKoo conference calls on EasyCron from calendar invites (.ics). "
         "At each meeting's start, every attendee's phone rings and joins one conference room."
@@ -131,7 +205,7 @@ def command_run(
     except KeyboardInterrupt:
         output.error("interrupted; run the same command again to finish")
         raise typer.Exit(130) from None
-    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+    except (typer.Exit, typer.Abort, typer.TyperException):
         raise
     except Exception as error:  # noqa: BLE001 - a bug: report it in one redacted line
         # The traceback goes through the redacting log filter, shown with --verbose, because
@@ -210,7 +284,7 @@ def main_options(
     """Schedule KooKoo conference calls on EasyCron from calendar invites (.ics)."""
 
 
-@app.command()
+@app.command(cls=Ics2confCommand)
 def plan(
     paths: Paths,
     directory: DirectoryOpt = None,
@@ -311,7 +385,7 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
         run.output.error(f"{len(skipped)} changes were not attempted: {skipped[0]['message']}")
 
 
-@app.command()
+@app.command(cls=Ics2confCommand)
 def sync(
     paths: Paths,
     directory: DirectoryOpt = None,
@@ -364,7 +438,7 @@ def sync(
     raise typer.Exit(code)
 
 
-@app.command("list")
+@app.command("list", cls=Ics2confCommand)
 def list_jobs(
     namespace: NamespaceOpt = None,
     fmt: FormatOpt = "text",
@@ -386,7 +460,7 @@ def list_jobs(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
+@app.command(cls=Ics2confCommand)
 def inspect(
     paths: Paths,
     directory: DirectoryOpt = None,
@@ -433,7 +507,7 @@ def inspect(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=Ics2confCommand)
 def purge(
     namespace: Annotated[
         str,
@@ -484,7 +558,7 @@ def _confirm_purge(yes: bool):
     return confirm
 
 
-@app.command("config")
+@app.command("config", cls=Ics2confCommand)
 def show_config(
     fmt: FormatOpt = "text",
     config: ConfigOpt = None,
