@@ -22,12 +22,12 @@ import requests
 from dateutil.rrule import rrulestr
 from icalendar.prop import vDDDLists, vDDDTypes, vRecur
 
-from . import timezones
+from . import rrule_check, timezones
 from .errors import ConfigError
 from .model import Address, Event, Problem
 from .occurrences import OccurrenceIndex
 from .sources import read_inputs
-from .versions import Version, describe, instant_key, read_block
+from .versions import Version, describe, instant_key, read_block, tied_versions
 
 _TIME_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE")
 # iTIP methods an attendee sends (RFC 5546 section 1.4): they never replace the
@@ -105,6 +105,7 @@ def _resolve_uid(
         return
     masters = [v for v in versions if v.recurrence_key is None]
     newest = max(masters, key=lambda v: v.rank) if masters else None
+    load.problems.extend(tied_versions(uid, versions))
 
     by_occurrence: dict[str, Version] = {}
     for version in versions:
@@ -342,6 +343,13 @@ def _unschedulable(component: icalendar.Event) -> str | None:
     for rule in _as_list(component.get("RRULE")):
         if not isinstance(rule, vRecur):
             return f"has an invalid RRULE {rule.to_ical().decode(errors='replace')!r}"
+        rule_error = rrule_check.rule_error(rule)
+        if rule_error:
+            written = rule.to_ical().decode(errors="replace")
+            return (
+                f"has an invalid RRULE {written!r} ({rule_error});"
+                " fix the rule in the calendar app and export again"
+            )
         if rule.get("RSCALE"):
             # RFC 7529 calendar scales and SKIP are not implemented by
             # recurring-ical-events 3 or dateutil.

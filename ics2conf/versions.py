@@ -1,8 +1,13 @@
 """Read every VEVENT of a calendar block as one version of its UID.
 
-A version records what ranks it against other versions of the same UID
-(SEQUENCE, DTSTAMP or LAST-MODIFIED, input order), whether it cancels the
-meeting, and the iTIP METHOD and X-WR-TIMEZONE of the calendar it came in.
+A version records what ranks it against other versions of the same UID,
+whether it cancels the meeting, and the iTIP METHOD and X-WR-TIMEZONE of the
+calendar it came in. Versions rank by SEQUENCE, then the later of DTSTAMP
+and LAST-MODIFIED (RFC 5546 section 2.1.5), then cancellation, then
+LAST-MODIFIED alone, CREATED, and last a SHA-256 hash of the VEVENT text.
+The hash makes the choice between two different versions that tie on
+everything else independent of the order of the inputs; ``tied_versions``
+warns about such pairs.
 """
 
 from __future__ import annotations
@@ -10,12 +15,13 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import icalendar
+from icalendar.prop import vRecur
 
-from . import timezones
+from . import rrule_check, timezones
 from .model import Problem
 
 _MIN_STAMP = datetime.min.replace(tzinfo=UTC)
@@ -36,12 +42,16 @@ class Version:
     order: int
     calendar_zone: str | None = None  # X-WR-TIMEZONE of its calendar
     method: str = ""  # METHOD of its calendar (iTIP, RFC 5546), upper-case
+    last_modified: datetime = _MIN_STAMP
+    created: datetime = _MIN_STAMP
+    content_hash: str = ""  # SHA-256 of the VEVENT as read
 
     @property
     def rank(self) -> tuple:
-        # A cancellation wins a full tie: RFC 5546 CANCEL messages may repeat
-        # the request's SEQUENCE, and a CANCEL is always sent after it.
-        return (self.sequence, self.stamp, self.cancelled, self.order)
+        # A cancellation wins a tie of SEQUENCE and stamp: RFC 5546 CANCEL
+        # messages may repeat the request's SEQUENCE, and a CANCEL is always
+        # sent after it. The input order is deliberately not part of the rank.
+        return (self.sequence, self.stamp, self.cancelled, self.last_modified, self.created, self.content_hash)
 
 
 def describe(error: Exception) -> str:
@@ -57,7 +67,30 @@ def _first_line(text: str) -> str:
 def read_block(
     text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
 ) -> list[Version]:
-    """Parse one VCALENDAR block and return its VEVENTs as versions, adding what went wrong to ``problems``."""
+    """Parse one VCALENDAR block and return its VEVENTs as versions, adding what went wrong to ``problems``.
+
+    Identical problems of the block are reported once, with a count.
+    """
+    block_problems: list[Problem] = []
+    versions = _read_block(text, source, block_index, default_timezone, block_problems)
+    problems.extend(collapse_repeats(block_problems))
+    return versions
+
+
+def collapse_repeats(problems: list[Problem]) -> list[Problem]:
+    """Return ``problems`` in order with identical ones merged into the first, which gets a count."""
+    counts: dict[Problem, int] = {}
+    for problem in problems:
+        counts[problem] = counts.get(problem, 0) + 1
+    return [
+        problem if count == 1 else replace(problem, message=f"{problem.message} ({count} times)")
+        for problem, count in counts.items()
+    ]
+
+
+def _read_block(
+    text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
+) -> list[Version]:
     try:
         for tzid, reason, block in timezones.register_vtimezones(text, default_timezone=default_timezone):
             text = text.replace(block, "")
@@ -84,12 +117,13 @@ def read_block(
         return []
 
     found: list[Version] = []
+    missing_uids: list[tuple[int, str]] = []  # (event index, substitute UID)
     for calendar in calendars:
         method = str(calendar.get("METHOD", "")).strip().upper()
         calendar_zone = _calendar_zone(calendar, source, problems)
         for index, component in enumerate(calendar.walk("VEVENT")):
             try:
-                version = _read_version(component, method, source, block_index, index, problems)
+                version = _read_version(component, method, source, block_index, index, problems, missing_uids)
                 version.calendar_zone = calendar_zone
                 version.method = method
                 found.append(version)
@@ -97,11 +131,37 @@ def read_block(
                 problems.append(
                     Problem("error", f"cannot read event #{index + 1} in {source}: {describe(error)}", source)
                 )
+    problems.extend(_missing_uid_problems(missing_uids, source))
     return found
+
+
+def _missing_uid_problems(missing_uids: list[tuple[int, str]], source: str) -> list[Problem]:
+    """Report events without UID: one warning each for a few, one warning in all for many."""
+    if len(missing_uids) <= _MAX_LISTED_MISSING_UIDS:
+        return [
+            Problem(
+                "warning",
+                f"event #{index + 1} in {source} has no UID; using {uid}, which changes when the file"
+                " is renamed or the event edited",
+                source,
+                uid,
+            )
+            for index, uid in missing_uids
+        ]
+    listed = ", ".join(f"#{index + 1}" for index, _ in missing_uids[:_MAX_LISTED_MISSING_UIDS])
+    return [
+        Problem(
+            "warning",
+            f"{len(missing_uids)} events in {source} have no UID (events {listed}, ...); using substitute UIDs"
+            f" such as {missing_uids[0][1]}, which change when the file is renamed or the event edited",
+            source,
+        )
+    ]
 
 
 _UNPARSABLE_LINE = re.compile(r"Content line could not be parsed into parts: '(.*)': [^']*$", re.DOTALL)
 _MAX_REPAIRS = 10
+_MAX_LISTED_MISSING_UIDS = 5
 
 
 def _parse_with_repairs(text: str, source: str, problems: list[Problem]) -> list[icalendar.Calendar]:
@@ -167,7 +227,13 @@ def _calendar_zone(calendar: icalendar.Calendar, source: str, problems: list[Pro
 
 
 def _read_version(
-    component: icalendar.Event, method: str, source: str, block: int, index: int, problems: list[Problem]
+    component: icalendar.Event,
+    method: str,
+    source: str,
+    block: int,
+    index: int,
+    problems: list[Problem],
+    missing_uids: list[tuple[int, str]],
 ) -> Version:
     uid = str(component.get("UID", "")).strip()
     if not uid:
@@ -176,15 +242,7 @@ def _read_version(
         seed = f"{source}|{component.get('DTSTART').to_ical() if 'DTSTART' in component else ''}|"
         seed += str(component.get("SUMMARY", ""))
         uid = "no-uid-" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:16]
-        problems.append(
-            Problem(
-                "warning",
-                f"event #{index + 1} in {source} has no UID; using {uid}, which changes when the file"
-                " is renamed or the event edited",
-                source,
-                uid,
-            )
-        )
+        missing_uids.append((index, uid))
     for name, message in getattr(component, "errors", []):
         # icalendar drops a line it cannot parse and records why.
         what = f"property {name}" if name else "a line"
@@ -200,6 +258,7 @@ def _read_version(
     if "RECURRENCE-ID" in component:
         recurrence_key = instant_key(component.decoded("RECURRENCE-ID"))
     status = str(component.get("STATUS", "")).strip().upper()
+    _check_times(component, uid, source, problems)
     return Version(
         uid=uid,
         recurrence_key=recurrence_key,
@@ -210,7 +269,86 @@ def _read_version(
         source=source,
         block=block,
         order=0,
+        last_modified=_stamp(component, ("LAST-MODIFIED",)),
+        created=_stamp(component, ("CREATED",)),
+        content_hash=hashlib.sha256(component.to_ical()).hexdigest(),
     )
+
+
+def _check_times(component: icalendar.Event, uid: str, source: str, problems: list[Problem]) -> None:
+    """Warn about times that leave the event without a call, and drop a DTEND before DTSTART."""
+    try:
+        start = component.decoded("DTSTART")
+    except (KeyError, ValueError, TypeError):
+        start = None
+    if start is not None and "DTEND" in component:
+        try:
+            end = component.decoded("DTEND")
+            backwards = _comparable(end, start) < _comparable(start, start)
+        except (KeyError, ValueError, TypeError):
+            backwards = False
+        if backwards:
+            written = component["DTEND"].to_ical().decode(errors="replace")
+            del component["DTEND"]
+            problems.append(
+                Problem(
+                    "warning",
+                    f"event {uid} in {source}: DTEND {written} is before DTSTART; ignored DTEND, so the"
+                    " meeting ends when it starts. Fix the end time in the calendar app",
+                    source,
+                    uid,
+                )
+            )
+    rules = component.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        if not isinstance(rule, vRecur) or rrule_check.rule_error(rule):
+            continue  # an invalid rule is an error when the event is built
+        for reason in rrule_check.rule_warnings(rule, start):
+            problems.append(Problem("warning", f"event {uid} in {source}: RRULE {reason}", source, uid))
+
+
+def _comparable(value: date | datetime, reference: date | datetime) -> datetime:
+    """Return ``value`` as a datetime that compares with ``reference``'s kind (naive or aware)."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(reference, datetime) and reference.tzinfo is not None and value.tzinfo is None:
+        return value.replace(tzinfo=reference.tzinfo)
+    if (not isinstance(reference, datetime) or reference.tzinfo is None) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)
+    return value
+
+
+def tied_versions(uid: str, versions: list[Version]) -> list[Problem]:
+    """Warn about different versions of ``uid`` that tie on SEQUENCE, stamp and cancellation.
+
+    The winner among them is still chosen by ``Version.rank``; the warning
+    names both inputs so the user can remove the stale one.
+    """
+    groups: dict[str | None, list[Version]] = {}
+    for version in versions:
+        groups.setdefault(version.recurrence_key, []).append(version)
+    problems: list[Problem] = []
+    for key, group in groups.items():
+        winner = max(group, key=lambda v: v.rank)
+        tie = (winner.sequence, winner.stamp, winner.cancelled)
+        for other in group:
+            if other is winner or (other.sequence, other.stamp, other.cancelled) != tie:
+                continue
+            if other.content_hash == winner.content_hash:
+                continue
+            what = f"event {uid}" + (f" (occurrence {key})" if key else "")
+            problems.append(
+                Problem(
+                    "warning",
+                    f"{what} has two different versions with SEQUENCE {winner.sequence} and the same"
+                    f" DTSTAMP/LAST-MODIFIED, in {other.source} and {winner.source}; used the one in"
+                    f" {winner.source} (later LAST-MODIFIED, then CREATED, then content hash). Remove the"
+                    " stale copy or export the meeting again",
+                    winner.source,
+                    uid,
+                )
+            )
+    return problems
 
 
 def instant_key(value: date | datetime) -> str:
@@ -228,9 +366,9 @@ def _sequence(component: icalendar.Event) -> int:
         return 0
 
 
-def _stamp(component: icalendar.Event) -> datetime:
+def _stamp(component: icalendar.Event, names: tuple[str, ...] = ("DTSTAMP", "LAST-MODIFIED")) -> datetime:
     stamps = []
-    for name in ("DTSTAMP", "LAST-MODIFIED"):
+    for name in names:
         try:
             value = component.decoded(name)
         except (KeyError, ValueError, TypeError):
