@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
 from typing import BinaryIO
 
@@ -170,6 +170,7 @@ def _resolve_uid(
         )
 
     local_zone_name = calendar_zone or default_timezone
+    local_zone = timezones.zone_info(local_zone_name) if calendar_zone else default_zone
     event = _build_event(
         uid,
         summary,
@@ -177,12 +178,13 @@ def _resolve_uid(
         master_component,
         override_components,
         local_zone_name,
-        timezones.zone_info(local_zone_name) if calendar_zone else default_zone,
+        local_zone,
         load,
     )
     if event is not None:
         if replies and newest is not None:
             event = _apply_replies(event, newest, replies)
+        event = _with_occurrence_attendees(event, newest, overrides, override_components, replies, local_zone)
         load.events.append(event)
 
 
@@ -219,13 +221,86 @@ def _apply_replies(event: Event, invite: Version, replies: list[Version]) -> Eve
 
     RFC 5546 section 3.2.3: a REPLY carries one attendee's response to
     the invite with the same SEQUENCE. A reply to a single occurrence
-    (RECURRENCE-ID) cannot change who is called for the whole series, so it
-    is not applied.
+    (RECURRENCE-ID) cannot change who is called for the whole series, so
+    ``_with_occurrence_attendees`` applies it to that occurrence only.
     """
+    answers = _reply_answers(r for r in replies if _answers_series(r, invite))
+    if not answers:
+        return event
+    return replace(event, attendees=_answered(event.attendees, answers))
+
+
+def _with_occurrence_attendees(
+    event: Event,
+    invite: Version | None,
+    overrides: list[Version],
+    components: list[icalendar.Event],
+    replies: list[Version],
+    zone,
+) -> Event:
+    """Return the event with the attendee lists of occurrences that differ from the series'.
+
+    An override (RECURRENCE-ID) carries its own ATTENDEE list, and a REPLY
+    to one occurrence changes one PARTSTAT of that occurrence only. A REPLY
+    to the whole series applies to every occurrence, overrides included,
+    and the newest reply wins where both answer for one attendee.
+    ``components`` are the override components as expanded (after
+    X-WR-TIMEZONE), in the order of ``overrides``.
+    """
+    # NOTE: an override with RANGE=THISANDFUTURE is read as one occurrence's
+    # list here, although its attendees may be meant for the later ones too.
+    lists: dict[datetime, tuple[tuple[Address, ...], str | None, int]] = {}
+    start_by_key: dict[str, datetime | None] = {}  # RECURRENCE-ID -> occurrence start, None: cancelled
+    for version, component in zip(overrides, components):
+        if str(component.get("STATUS", "")).strip().upper() == "CANCELLED":
+            start_by_key[version.recurrence_key or ""] = None
+            continue
+        start = timezones.as_aware(component.decoded("DTSTART"), zone).astimezone(UTC)
+        attendees = tuple(a for a in (_address(p) for p in _as_list(component.get("ATTENDEE"))) if a)
+        lists[start] = (attendees, version.recurrence_key, version.sequence)
+        start_by_key[version.recurrence_key or ""] = start
+
+    if invite is not None:
+        for reply in replies:
+            key = reply.recurrence_key
+            if key is None or key in start_by_key:
+                continue
+            try:
+                start = timezones.as_aware(reply.component.decoded("RECURRENCE-ID"), zone).astimezone(UTC)
+            except (KeyError, ValueError, TypeError):
+                continue
+            # A reply to an occurrence the organizer never overrode: the
+            # series' list (before replies) with this reply's answer.
+            lists[start] = (_invite_attendees(invite), key, invite.sequence)
+            start_by_key[key] = start
+
+    found: dict[datetime, tuple[Address, ...]] = {}
+    for start, (attendees, key, sequence) in lists.items():
+        answers = _reply_answers(
+            r
+            for r in replies
+            if _answers_series(r, invite) or (r.recurrence_key == key and r.sequence >= sequence)
+        )
+        answered = _answered(attendees, answers)
+        if answered != event.attendees:
+            found[start] = answered
+    if not found:
+        return event
+    return replace(event, occurrence_attendees=found)
+
+
+def _answers_series(reply: Version, invite: Version | None) -> bool:
+    return invite is not None and reply.recurrence_key is None and reply.sequence >= invite.sequence
+
+
+def _invite_attendees(invite: Version) -> tuple[Address, ...]:
+    return tuple(a for a in (_address(p) for p in _as_list(invite.component.get("ATTENDEE"))) if a)
+
+
+def _reply_answers(replies) -> dict[str, tuple[tuple, str]]:
+    """Return the newest PARTSTAT per attendee key among ``replies``, with its reply's rank."""
     answers: dict[str, tuple[tuple, str]] = {}
     for reply in replies:
-        if reply.recurrence_key is not None or reply.sequence < invite.sequence:
-            continue
         for prop in _as_list(reply.component.get("ATTENDEE")):
             address = _address(prop)
             if address is None or not address.partstat:
@@ -233,13 +308,14 @@ def _apply_replies(event: Event, invite: Version, replies: list[Version]) -> Eve
             key = _address_key(address)
             if key not in answers or reply.rank > answers[key][0]:
                 answers[key] = (reply.rank, address.partstat)
-    if not answers:
-        return event
-    attendees = tuple(
+    return answers
+
+
+def _answered(attendees: tuple[Address, ...], answers: dict[str, tuple[tuple, str]]) -> tuple[Address, ...]:
+    return tuple(
         replace(a, partstat=answers[_address_key(a)][1]) if _address_key(a) in answers else a
-        for a in event.attendees
+        for a in attendees
     )
-    return replace(event, attendees=attendees)
 
 
 def _address_key(address: Address) -> str:

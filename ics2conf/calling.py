@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,83 @@ class CallTimes:
         if self.check_quiet_hours:
             calls = [call for call in calls if not in_quiet_hours(call)]
         return calls
+
+
+@dataclass(frozen=True)
+class CalleeGroup:
+    """Callees of one event who are rung at the same occurrences.
+
+    ``not_at`` holds occurrence starts (UTC) of the series at which these
+    callees are not rung. ``only_at`` is None for callees of the series;
+    for a person the series does not ring, it holds the only occurrences
+    they are rung at.
+    """
+
+    callees: tuple[Callee, ...]
+    not_at: frozenset[datetime] = frozenset()
+    only_at: frozenset[datetime] | None = None
+
+    @property
+    def has_exceptions(self) -> bool:
+        return bool(self.not_at) or self.only_at is not None
+
+    def event_for(self, event: Event) -> Event:
+        """Return ``event`` with the occurrences this group is rung at."""
+        if not self.has_exceptions:
+            return event
+        return replace(event, occurrences=_SelectedOccurrences(event.occurrences, self.not_at, self.only_at))
+
+
+@dataclass(frozen=True)
+class _SelectedOccurrences:
+    occurrences: Callable[[datetime, datetime], list[datetime]]
+    not_at: frozenset[datetime]
+    only_at: frozenset[datetime] | None
+
+    def __call__(self, start: datetime, end: datetime) -> list[datetime]:
+        found = self.occurrences(start, end)
+        if self.only_at is not None:
+            return [o for o in found if o in self.only_at]
+        return [o for o in found if o not in self.not_at]
+
+
+def group_callees(
+    series_callees: Sequence[Callee], occurrence_callees: Mapping[datetime, Sequence[Callee]]
+) -> list[CalleeGroup]:
+    """Group callees by the occurrences they are rung at.
+
+    ``occurrence_callees`` maps an occurrence start (UTC) whose attendee
+    list differs from the series' to the callees of that list. A series
+    callee missing there is not rung at that occurrence, and a callee found
+    only there is rung at such occurrences only. The series callees with
+    no exception come first, in one group, so a meeting without
+    per-occurrence differences keeps one group.
+    """
+    by_key: dict[str, Callee] = {callee.key: callee for callee in series_callees}
+    not_at: dict[str, set[datetime]] = {callee.key: set() for callee in series_callees}
+    only_at: dict[str, set[datetime]] = {}
+    for instant, callees in sorted(occurrence_callees.items()):
+        present = {callee.key for callee in callees}
+        for key in not_at:
+            if key not in present:
+                not_at[key].add(instant)
+        for callee in callees:
+            if callee.key not in not_at:
+                by_key.setdefault(callee.key, callee)
+                only_at.setdefault(callee.key, set()).add(instant)
+
+    groups: dict[tuple, list[Callee]] = {}
+    for key, instants in not_at.items():
+        groups.setdefault(("not_at", frozenset(instants)), []).append(by_key[key])
+    for key, instants in only_at.items():
+        groups.setdefault(("only_at", frozenset(instants)), []).append(by_key[key])
+    ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "not_at", len(item[0][1]), sorted(item[0][1])))
+    return [
+        CalleeGroup(tuple(callees), frozenset(instants), None)
+        if kind == "not_at"
+        else CalleeGroup(tuple(callees), frozenset(), frozenset(instants))
+        for (kind, instants), callees in ordered
+    ]
 
 
 def _floor_minute(instant: datetime) -> datetime:

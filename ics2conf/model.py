@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -96,6 +96,13 @@ class Event:
     has_exceptions: bool = False  # EXDATE, RDATE or overrides anywhere in the series
     occurrences: Callable[[datetime, datetime], list[datetime]] = field(
         default=lambda start, end: [], compare=False, repr=False
+    )
+    # Attendee lists of single occurrences that differ from ``attendees``:
+    # RECURRENCE-ID overrides and per-occurrence REPLY messages. Keyed by the
+    # occurrence's start instant in UTC (an override's own, possibly moved,
+    # DTSTART), as ``occurrences`` returns it.
+    occurrence_attendees: Mapping[datetime, tuple[Address, ...]] = field(
+        default_factory=dict, compare=False, repr=False
     )
 
 

@@ -14,17 +14,19 @@ Everything here is pure: files and feeds are read by ``calendar.py`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .attendees import resolve_callees
 from .calendar import CalendarLoad, load_events
 from .calling import (
+    CalleeGroup,
     CallTimes,
     daily_budget_warnings,
     describe_event,
     drop_shared_numbers,
+    group_callees,
     in_quiet_hours,
     one_line,
     quiet_hours_warning,
@@ -51,6 +53,16 @@ from .model import (
 from .rooms import room_ids
 from .schedule import compile_schedule
 
+
+@dataclass(frozen=True)
+class CalleeException:
+    """The difference between one callee's calls and the series' calls, from per-occurrence attendee lists."""
+
+    not_called: tuple[datetime, ...]  # occurrence starts in the window this callee is not rung at
+    called_only: tuple[datetime, ...] | None  # not on the series: the only occurrence starts rung at
+    schedule: Schedule | None  # this callee's main-call schedule
+
+
 @dataclass
 class MeetingReport:
     """The plan for one event: room, callees, calls and schedules, for plan grouping and ``inspect``."""
@@ -66,6 +78,10 @@ class MeetingReport:
     exact_until: datetime | None  # None: exact forever, or nothing scheduled
     problems: list[Problem]
     redial_calls: list[list[datetime]] = field(default_factory=list)  # per redial attempt
+    # Callees rung at other occurrences than the series' callees, by callee key.
+    # ``callees`` lists them too; ``schedule`` is the schedule of the first group
+    # of callees (the series' callees without exceptions, when there are any).
+    exceptions: dict[str, CalleeException] = field(default_factory=dict)
 
 
 @dataclass
@@ -232,11 +248,13 @@ def _plan_event(
         call_organizer=settings.call_organizer,
     )
     callees, shared_problems = drop_shared_numbers(event, callees)
-    report.callees = callees
     report.skipped = list(skipped)
     report.problems.extend(attendee_problems)
     report.problems.extend(shared_number_warnings(event, callees, skipped))
     report.problems.extend(shared_problems)
+    occurrence_callees = _occurrence_callees(event, directory, settings, report, now=now)
+    groups = group_callees(callees, occurrence_callees)
+    report.callees = list(callees) + [c for g in groups if g.only_at is not None for c in g.callees]
 
     zone = ZoneInfo(event.zone)
     report.occurrences = [o.astimezone(zone) for o in event.occurrences(now, horizon_end)]
@@ -245,6 +263,8 @@ def _plan_event(
     suppressed: list[datetime] = []
     budget_calls: list[datetime] = []
     jobs: list[DesiredJob] = []
+    schedules: list[Schedule] = []
+    main_schedules: dict[CalleeGroup, Schedule] = {}
     failed = False
     for attempt in range(settings.redial + 1):
         label = f"r{attempt}" if attempt else ""
@@ -252,53 +272,36 @@ def _plan_event(
         times = CallTimes(event, offset, check_quiet)
         window_calls = times.all_calls(now, horizon_end)
         calls = [c for c in window_calls if not (check_quiet and in_quiet_hours(c))]
+        # Every occurrence of a group is an occurrence of the event, so these
+        # are all the calls any group drops.
         suppressed.extend(c for c in window_calls if check_quiet and in_quiet_hours(c))
         if attempt == 0:
             report.calls = calls
         else:
             report.redial_calls.append(calls)
-        if not callees or failed:
-            continue
-        if not calls and not event.rrule:
-            continue
-        # A recurring meeting with no call inside the horizon is still compiled: its
-        # evergreen or year-ranged parts must exist before its next call, even if no
-        # sync runs in between. The compiler returns no parts for a series that ended.
-
-        series = CallSeries(
-            uid=event.uid,
-            summary=event.summary,
-            zone=event.zone,
-            first_call=(event.start.astimezone(timezone.utc) + offset).astimezone(zone),
-            rrule=event.rrule,
-            intended=times.intended,
-            label=label,
-            has_exceptions=event.has_exceptions,
-        )
-        try:
-            schedule = compile_schedule(series, now=now, horizon_end=horizon_end)
-        except ScheduleError as error:
-            report.problems.append(
-                Problem(
-                    "error",
-                    f"Event {describe_event(event)} could not be scheduled exactly, so none"
-                    f" of its jobs are planned: {error}",
-                    source=event.source,
-                    uid=event.uid,
-                )
+        for group in groups:
+            if failed:
+                break
+            schedule, group_calls, error = _compile_group(
+                event, group, times, calls, offset, now=now, horizon_end=horizon_end, label=label
             )
-            failed = True
-            continue
-        if attempt == 0:
-            report.schedule = schedule
-        else:
-            report.redial_schedules.append(schedule)
-        budget_calls.extend(calls * len(callees))
-        attempt_jobs, job_problems = _jobs_for_schedule(
-            event, room, callees, schedule, settings, now=now, attempt=attempt, label=label
-        )
-        jobs.extend(attempt_jobs)
-        report.problems.extend(job_problems)
+            if error is not None:
+                report.problems.append(error)
+                failed = True
+                break
+            if schedule is None:
+                continue
+            schedules.append(schedule)
+            if attempt == 0:
+                main_schedules[group] = schedule
+            elif group is groups[0]:
+                report.redial_schedules.append(schedule)
+            budget_calls.extend(group_calls * len(group.callees))
+            attempt_jobs, job_problems = _jobs_for_schedule(
+                event, room, group.callees, schedule, settings, now=now, attempt=attempt, label=label
+            )
+            jobs.extend(attempt_jobs)
+            report.problems.extend(job_problems)
 
     if suppressed:
         report.problems.append(quiet_hours_warning(event, suppressed))
@@ -307,10 +310,113 @@ def _plan_event(
         report.redial_schedules = []
         return report, [], [], True
 
-    schedules = [s for s in [report.schedule, *report.redial_schedules] if s is not None]
+    report.schedule = main_schedules.get(groups[0]) if groups else None
+    for group in groups:
+        if group.has_exceptions:
+            exception = CalleeException(
+                not_called=tuple(o for o in report.occurrences if o in group.not_at),
+                called_only=(
+                    None
+                    if group.only_at is None
+                    else tuple(o for o in report.occurrences if o in group.only_at)
+                ),
+                schedule=main_schedules.get(group),
+            )
+            for callee in group.callees:
+                report.exceptions[callee.key] = exception
     bounded = [s.exact_until for s in schedules if s.exact_until is not None]
     report.exact_until = min(bounded) if bounded else None
     return report, jobs, budget_calls, False
+
+
+def _occurrence_callees(
+    event: Event, directory: Directory, settings: Settings, report: MeetingReport, *, now: datetime
+) -> dict[datetime, list[Callee]]:
+    """Return the callees of each occurrence whose attendee list differs from the series'.
+
+    Occurrences whose every attempt rings before ``now`` are left out: they
+    cannot change a schedule. Problems the series' list already reported are
+    not repeated.
+    """
+    latest_offset = max(0, settings.redial * settings.redial_after_minutes - settings.lead_minutes)
+    earliest = now - timedelta(minutes=latest_offset + 1)
+    reported = {problem.message for problem in report.problems}
+    found: dict[datetime, list[Callee]] = {}
+    for instant, attendees in event.occurrence_attendees.items():
+        if instant < earliest:
+            continue
+        occurrence = replace(event, attendees=attendees)
+        callees, skipped, problems = resolve_callees(
+            occurrence,
+            directory,
+            default_region=settings.default_region,
+            allow_international=settings.allow_international,
+            call_organizer=settings.call_organizer,
+        )
+        callees, shared_problems = drop_shared_numbers(occurrence, callees)
+        problems = problems + shared_number_warnings(occurrence, callees, skipped) + shared_problems
+        for problem in problems:
+            if problem.message not in reported:
+                reported.add(problem.message)
+                report.problems.append(problem)
+        found[instant] = callees
+    return found
+
+
+def _compile_group(
+    event: Event,
+    group: CalleeGroup,
+    times: CallTimes,
+    calls: list[datetime],
+    offset: timedelta,
+    *,
+    now: datetime,
+    horizon_end: datetime,
+    label: str,
+) -> tuple[Schedule | None, list[datetime], Problem | None]:
+    """Compile the schedule of one group of callees for one attempt.
+
+    Returns the schedule (None when nothing is to be scheduled), the group's
+    calls in the window, and the error when the calls cannot be scheduled exactly.
+    """
+    zone = ZoneInfo(event.zone)
+    if group.has_exceptions:
+        times = CallTimes(group.event_for(event), offset, times.check_quiet_hours)
+        calls = times.intended(now, horizon_end)
+    if group.only_at is None:
+        rrule = event.rrule
+        first_call = (event.start.astimezone(timezone.utc) + offset).astimezone(zone)
+    else:
+        # Only single occurrences: their calls are dated, never a rule's.
+        rrule = None
+        first_call = (min(group.only_at) + offset).astimezone(zone)
+    if not calls and not rrule:
+        return None, [], None
+    # A recurring meeting with no call inside the horizon is still compiled: its
+    # evergreen or year-ranged parts must exist before its next call, even if no
+    # sync runs in between. The compiler returns no parts for a series that ended.
+    series = CallSeries(
+        uid=event.uid,
+        summary=event.summary,
+        zone=event.zone,
+        first_call=first_call,
+        rrule=rrule,
+        intended=times.intended,
+        label=label,
+        has_exceptions=event.has_exceptions or group.has_exceptions,
+    )
+    try:
+        schedule = compile_schedule(series, now=now, horizon_end=horizon_end)
+    except ScheduleError as error:
+        problem = Problem(
+            "error",
+            f"Event {describe_event(event)} could not be scheduled exactly, so none"
+            f" of its jobs are planned: {error}",
+            source=event.source,
+            uid=event.uid,
+        )
+        return None, [], problem
+    return schedule, calls, None
 
 
 def _jobs_for_schedule(

@@ -2,6 +2,9 @@
 
 Colour comes from the Console: rich enables it only on a terminal and honours ``NO_COLOR``.
 Event text is passed as ``Text`` objects, never as markup, so a ``[`` in a summary prints as is.
+Text that comes from a calendar or the account passes through ``printable`` first: control
+characters could clear or retitle the user's terminal, and a line break would break the layout.
+JSON output keeps the text exact.
 """
 
 from __future__ import annotations
@@ -28,6 +31,34 @@ from ics2conf.render import (
     url_phone,
     url_room,
 )
+
+TEXT_LIMIT = 200  # characters of one piece of calendar text, such as a summary or a UID
+MESSAGE_LIMIT = 1000  # characters of a warning or error, which may quote calendar text
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_BREAKS = re.compile("\r\n|[\r\n\t\v\f\u2028\u2029]")
+
+
+def _escape(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}" if ord(match.group()) < 0x100 else f"\\u{ord(match.group()):04x}"
+
+
+def printable(text: Any, limit: int | None = TEXT_LIMIT, *, newlines: bool = False) -> str:
+    """Return ``text`` safe to print on a terminal: one line, no control characters, at most ``limit`` characters.
+
+    Line breaks and tabs become spaces (kept with ``newlines=True``); other control characters
+    are shown escaped, as ``\\x1b``. Text longer than ``limit`` is cut and ends with "…".
+    """
+    if text is None:
+        return ""
+    text = str(text)
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    if newlines:
+        text = text.replace("\r\n", "\n")
+        return _CONTROL.sub(lambda m: "\n" if m.group() == "\n" else _escape(m), text)
+    return _CONTROL.sub(_escape, _BREAKS.sub(" ", text))
+
 
 # The pipeline ends the job description of an extra attempt with "redial N of M".
 REDIAL_SUFFIX = re.compile(r"redial (\d+) of (\d+)$")
@@ -68,8 +99,8 @@ def attendee_label(name: str | None, address: str) -> str:
     """Return ``Name <email>`` for an attendee, or the bare address when there is no other name."""
     shown = address[len("mailto:"):] if address.lower().startswith("mailto:") else address
     if name and name.strip().lower() != shown.lower():
-        return f"{name} <{shown}>"
-    return shown
+        return f"{printable(name)} <{printable(shown)}>"
+    return printable(shown)
 
 
 def _attendee(callee: Any) -> str:
@@ -90,15 +121,21 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
     if isinstance(action, Delete):
         remote = action.remote
         phone, room = url_phone(remote.url), url_room(remote.url)
-        details = ", ".join(p for p in (f"phone {phone}" if phone else "", f"room {room}" if room else "") if p)
-        lines = [head + Text(remote.name) + Text(f"  ({action.reason})", style="dim")]
+        details = ", ".join(
+            p for p in (f"phone {printable(phone)}" if phone else "", f"room {printable(room)}" if room else "") if p
+        )
+        lines = [head + Text(printable(remote.name)) + Text(f"  ({printable(action.reason, MESSAGE_LIMIT)})", style="dim")]
         if remote.description:
             # The description names the meeting and attendee, which the hashed name cannot.
-            lines.append(Text(f"      job for  {' '.join(remote.description.split())}"))
+            lines.append(Text(f"      job for  {printable(' '.join(remote.description.split()), MESSAGE_LIMIT)}"))
         if details:
             lines.append(Text(f"      {details}"))
         lines.append(
-            Text.assemble("      schedule  ", remote.cron_expression, f"  ({describe_schedule(remote.cron_expression)}, {remote.timezone})")
+            Text.assemble(
+                "      schedule  ",
+                printable(remote.cron_expression),
+                f"  ({printable(describe_schedule(remote.cron_expression))}, {printable(remote.timezone)})",
+            )
         )
         return lines
 
@@ -114,7 +151,8 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
         if change["before"] is None and change["after"] is None:
             lines.append(Text(f"      {label} changed"))
         else:
-            lines.append(Text(f"      {label}  {change['before']} -> {change['after']}", style="yellow"))
+            before, after = printable(change["before"]), printable(change["after"])
+            lines.append(Text(f"      {label}  {before} -> {after}", style="yellow"))
     if "cron_expression" in action.changed or "timezone" in action.changed:
         lines.append(Text(f"      now reads  {describe_schedule(desired.spec.cron_expression)}, {desired.spec.timezone}"))
     else:
@@ -122,6 +160,12 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
     if desired.next_run is not None:
         lines.append(Text(f"      next run  {format_moment(desired.next_run, desired.spec.timezone)}"))
     return lines
+
+
+def meeting_ids_line(meeting: Any) -> str:
+    """Return the ``UID ...  zone ...  room ...`` line under a meeting's title."""
+    event = meeting.event
+    return f"  UID {printable(event.uid)}  zone {printable(event.zone)}  room {printable(str(meeting.room))}"
 
 
 def no_jobs_reason(meeting: Any) -> str:
@@ -143,7 +187,7 @@ def _print_action(console: Console, action: Create | Update | Delete, statuses: 
     outcome = (statuses or {}).get(id(action))
     if outcome is not None and outcome.status != "applied":
         state = "FAILED" if outcome.status == "failed" else "NOT ATTEMPTED"
-        console.print(Text(f"      {state}: {outcome.message}", style="red"))
+        console.print(Text(f"      {state}: {printable(outcome.message, MESSAGE_LIMIT)}", style="red"))
 
 
 def render_plan(
@@ -185,8 +229,8 @@ def render_plan(
             # Past or far-future meetings would bury the changes in an export of a whole calendar.
             idle += 1
             continue
-        console.print(Text(f'Meeting "{event.summary}"', style="bold"))
-        console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
+        console.print(Text(f'Meeting "{printable(event.summary)}"', style="bold"))
+        console.print(Text(meeting_ids_line(meeting), style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
         for action in grouped.get(event.uid, []):
             _print_action(console, action, statuses)
@@ -239,9 +283,9 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
     console.print()
     for meeting in sorted_meetings(meetings):
         event = meeting.event
-        console.print(Text(f'Meeting "{event.summary}"', style="bold"))
-        console.print(Text(f"  UID {event.uid}  zone {event.zone}  room {meeting.room}", style="dim"))
-        console.print(Text(f"  from {event.source}", style="dim"))
+        console.print(Text(f'Meeting "{printable(event.summary)}"', style="bold"))
+        console.print(Text(meeting_ids_line(meeting), style="dim"))
+        console.print(Text(f"  from {printable(event.source, MESSAGE_LIMIT)}", style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
         occurrences = list(meeting.occurrences)
         console.print(f"  occurrences in the window ({len(occurrences)}):")
@@ -255,13 +299,21 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
             for moment in calls:
                 console.print(f"    {format_moment(moment, event.zone)}")
         console.print(f"  attendees called ({len(meeting.callees)}):")
+        exceptions = getattr(meeting, "exceptions", None) or {}
         for callee in meeting.callees:
             console.print(Text(f"    {_attendee(callee)} -> {callee.phone}"))
+            exception = exceptions.get(callee.key)
+            if exception is not None and exception.called_only is not None:
+                starts = ", ".join(format_moment(start, event.zone) for start in exception.called_only)
+                console.print(Text(f"      rung only at: {starts or 'no occurrence in the window'}"))
+            elif exception is not None and exception.not_called:
+                starts = ", ".join(format_moment(start, event.zone) for start in exception.not_called)
+                console.print(Text(f"      not rung at: {starts}"))
         if meeting.skipped:
             console.print(f"  attendees skipped ({len(meeting.skipped)}):")
             for skipped in meeting.skipped:
                 who = attendee_label(skipped.name, skipped.address)
-                console.print(Text(f"    {who}: {skipped.reason}"))
+                console.print(Text(f"    {who}: {printable(skipped.reason, MESSAGE_LIMIT)}"))
         schedule = getattr(meeting, "schedule", None)
         parts = list(schedule.parts) if schedule is not None else []
         for extra in getattr(meeting, "redial_schedules", None) or ():
@@ -272,7 +324,7 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
                 console.print(Text(f"    {part.cron_expression}  ({describe_schedule(part.cron_expression)}, {part.timezone})"))
         for problem in getattr(meeting, "problems", None) or ():
             style = "red" if problem.level == "error" else "yellow"
-            console.print(Text(f"  {problem.level}: {problem.message}", style=style))
+            console.print(Text(f"  {problem.level}: {printable(problem.message, MESSAGE_LIMIT)}", style=style))
         console.print()
     console.print(f"{len(meetings)} meeting{'s' if len(meetings) != 1 else ''}.")
 
@@ -282,9 +334,10 @@ def render_list(console: Console, jobs: Sequence[RemoteJob], *, namespace: str) 
     for job in sorted(jobs, key=lambda j: (j.name, j.id)):
         phone, room = url_phone(job.url), url_room(job.url)
         state = "" if job.status in (None, 1) else "  (disabled)"
-        console.print(Text.assemble((f"{job.id}", "bold"), f"  {job.name}{state}"))
+        console.print(Text.assemble((printable(job.id), "bold"), f"  {printable(job.name)}{state}"))
         if job.description:
-            console.print(Text(f"    {' '.join(job.description.split())}"))
-        console.print(Text(f"    phone {phone or '?'}  room {room or '?'}"))
-        console.print(Text(f"    {job.cron_expression}  ({describe_schedule(job.cron_expression)}, {job.timezone})"))
+            console.print(Text(f"    {printable(' '.join(job.description.split()), MESSAGE_LIMIT)}"))
+        console.print(Text(f"    phone {printable(phone) or '?'}  room {printable(room) or '?'}"))
+        expression = printable(job.cron_expression)
+        console.print(Text(f"    {expression}  ({printable(describe_schedule(job.cron_expression))}, {printable(job.timezone)})"))
     console.print(f"{len(jobs)} job{'s' if len(jobs) != 1 else ''} in namespace {namespace}.")

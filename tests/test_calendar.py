@@ -438,3 +438,83 @@ def test_occurrences_until_far_future_window():
     event = events_by_uid(load("exdate_forms.ics"))["exdate-forms@example.com"]
     far = datetime.max.replace(tzinfo=UTC)
     assert len(event.occurrences(utc("2027-01-01T00:00Z"), far)) == 3
+
+
+# --- per-occurrence attendee lists ------------------------------------------
+
+OVERRIDE_UID = "override-attendees@example.com"
+
+
+def partstats(attendees) -> dict[str, str | None]:
+    return {a.email: a.partstat for a in attendees}
+
+
+def override_reply(tmp_path, name: str, email: str, partstat: str, sequence: int, recurrence_id: str = "") -> str:
+    path = tmp_path / name
+    extra = f"RECURRENCE-ID;TZID=Asia/Kolkata:{recurrence_id}\r\n" if recurrence_id else ""
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n"
+        f"UID:{OVERRIDE_UID}\r\nSEQUENCE:{sequence}\r\nDTSTAMP:20261220T090000Z\r\n{extra}"
+        f"ATTENDEE;PARTSTAT={partstat}:mailto:{email}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return str(path)
+
+
+def test_occurrence_attendees_of_changed_overrides():
+    event = events_by_uid(load("override_attendees.ics"))[OVERRIDE_UID]
+    # 25 January is cancelled and 8 February only moved: neither has its own list.
+    assert sorted(event.occurrence_attendees) == [
+        utc("2027-01-11T04:30Z"),
+        utc("2027-01-18T06:00Z"),
+        utc("2027-02-01T04:30Z"),
+    ]
+    assert partstats(event.occurrence_attendees[utc("2027-01-11T04:30Z")])["vikram@example.com"] == "DECLINED"
+    assert sorted(partstats(event.occurrence_attendees[utc("2027-01-18T06:00Z")])) == [
+        "asha@example.com",
+        "meera@example.com",
+        "priya@example.com",
+    ]
+    assert partstats(event.attendees)["vikram@example.com"] == "ACCEPTED"
+
+
+def test_occurrence_attendee_keys_are_occurrences():
+    event = events_by_uid(load("override_attendees.ics"))[OVERRIDE_UID]
+    starts = set(event.occurrences(*WINDOW))
+    assert set(event.occurrence_attendees) <= starts
+    assert utc("2027-02-08T05:00Z") in starts
+
+
+def test_series_reply_applies_to_overrides(tmp_path):
+    reply = override_reply(tmp_path, "reply.ics", "vikram@example.com", "DECLINED", 0)
+    event = events_by_uid(load_events([str(DATA / "override_attendees.ics"), reply]))[OVERRIDE_UID]
+    assert partstats(event.attendees)["vikram@example.com"] == "DECLINED"
+    # 11 January now equals the series; 1 February keeps its own list, declined too.
+    assert sorted(event.occurrence_attendees) == [utc("2027-01-18T06:00Z"), utc("2027-02-01T04:30Z")]
+    assert partstats(event.occurrence_attendees[utc("2027-02-01T04:30Z")])["vikram@example.com"] == "DECLINED"
+
+
+def test_occurrence_reply_changes_that_occurrence(tmp_path):
+    moved = override_reply(tmp_path, "moved.ics", "asha@example.com", "DECLINED", 1, "20270208T100000")
+    plain = override_reply(tmp_path, "plain.ics", "vikram@example.com", "DECLINED", 0, "20270104T100000")
+    event = events_by_uid(load_events([str(DATA / "override_attendees.ics"), moved, plain]))[OVERRIDE_UID]
+    assert partstats(event.attendees) == {
+        "priya@example.com": "ACCEPTED",
+        "asha@example.com": "ACCEPTED",
+        "vikram@example.com": "ACCEPTED",
+        "meera@example.com": "DECLINED",
+    }
+    # The reply names the original start; the override moved it to 10:30 IST.
+    assert partstats(event.occurrence_attendees[utc("2027-02-08T05:00Z")])["asha@example.com"] == "DECLINED"
+    assert partstats(event.occurrence_attendees[utc("2027-01-04T04:30Z")])["vikram@example.com"] == "DECLINED"
+
+
+def test_occurrence_reply_to_older_override_is_ignored(tmp_path):
+    reply = override_reply(tmp_path, "reply.ics", "asha@example.com", "DECLINED", 0, "20270208T100000")
+    event = events_by_uid(load_events([str(DATA / "override_attendees.ics"), reply]))[OVERRIDE_UID]
+    assert utc("2027-02-08T05:00Z") not in event.occurrence_attendees
+
+
+def test_events_without_overrides_have_no_occurrence_attendees():
+    events = load("overrides.ics", "attendees.ics", "version_seq2.ics").events
+    assert events
+    assert all(event.occurrence_attendees == {} for event in events)

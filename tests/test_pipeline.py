@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from ics2conf import pipeline
 from ics2conf.calendar import CalendarLoad
 from ics2conf.config import Settings
+from ics2conf.cronexpr import fire_times
 from ics2conf.directory import load_directory
 from ics2conf.errors import CalendarError, ConfigError, ScheduleError
 from ics2conf.model import JOB_NAME_PATTERN, Address, Event, Problem, make_job_key
@@ -656,3 +657,156 @@ def test_samples_with_dialling_options():
     assert sorted({job.callee.phone for job in standup}) == ["09876543210", "09876543211", "09876543212"]
     assert {job.spec.cron_expression for job in standup} == {"58 9 * * 1-5", "3 10 * * 1-5"}
     assert [p.level for p in state.problems] == ["warning"]
+
+
+# --- per-occurrence attendee lists ------------------------------------------
+
+OVERRIDE_UID = "override-attendees@example.com"
+OVERRIDE_ICS = Path(__file__).parent / "data" / "override_attendees.ics"
+OVERRIDE_DIRECTORY_CSV = """email,phone,name
+priya@example.com,+91 98765 43213,Priya Nair
+asha@example.com,+91 98765 43210,Asha Rao
+vikram@example.com,+91 98765 43211,Vikram Iyer
+meera@example.com,+91 98765 43212,Meera Das
+ravi@example.com,+91 98765 43214,Ravi Kumar
+"""
+
+
+def plan_overrides(tmp_path, **settings):
+    path = tmp_path / "people.csv"
+    path.write_text(OVERRIDE_DIRECTORY_CSV, encoding="utf-8")
+    return pipeline.build_desired(
+        [str(OVERRIDE_ICS)], Settings(directories=(str(path),), **settings), now=NOW
+    )
+
+
+def fires_by_callee(state, end=NOW + timedelta(days=30)):
+    """Return callee key -> sorted UTC fires of all their jobs in [NOW, end)."""
+    fires: dict[str, list[datetime]] = {}
+    for job in state.jobs:
+        found = fire_times(job.spec.cron_expression, job.spec.timezone, NOW, end).instants
+        fires.setdefault(job.callee.key, []).extend(f.astimezone(UTC) for f in found)
+    return {key: sorted(instants) for key, instants in fires.items()}
+
+
+def test_override_decline_skips_one_occurrence(tmp_path):
+    fires = fires_by_callee(plan_overrides(tmp_path))
+    # Vikram declined 11 January only and is not on the moved 18 January list.
+    assert fires["vikram@example.com"] == [utc(2027, 1, 4, 4, 30), utc(2027, 2, 1, 4, 30)]
+    assert fires["asha@example.com"] == [
+        utc(2027, 1, 4, 4, 30),
+        utc(2027, 1, 11, 4, 30),
+        utc(2027, 1, 18, 6, 0),
+        utc(2027, 2, 1, 4, 30),
+    ]
+
+
+def test_override_adds_attendee_for_one_occurrence(tmp_path):
+    fires = fires_by_callee(plan_overrides(tmp_path))
+    # Ravi is only on the 1 February override; Meera declined the series
+    # but accepted the moved 18 January occurrence.
+    assert fires["ravi@example.com"] == [utc(2027, 2, 1, 4, 30)]
+    assert fires["meera@example.com"] == [utc(2027, 1, 18, 6, 0)]
+
+
+def test_override_moved_with_changed_list(tmp_path):
+    fires = fires_by_callee(plan_overrides(tmp_path))
+    moved = utc(2027, 1, 18, 6, 0)  # 11:30 IST instead of 10:00
+    called = sorted(key for key, instants in fires.items() if moved in instants)
+    assert called == ["asha@example.com", "meera@example.com"]
+    assert all(utc(2027, 1, 18, 4, 30) not in instants for instants in fires.values())
+
+
+def test_cancelled_override_rings_nobody(tmp_path):
+    fires = fires_by_callee(plan_overrides(tmp_path))
+    # The cancelled 25 January override lists Ravi; it rings nobody.
+    assert all(utc(2027, 1, 25, 4, 30) not in instants for instants in fires.values())
+    assert sorted(fires) == ["asha@example.com", "meera@example.com", "ravi@example.com", "vikram@example.com"]
+
+
+def test_override_jobs_and_expressions(tmp_path):
+    state = plan_overrides(tmp_path)
+    expressions: dict[str, list[str]] = {}
+    for job in state.jobs:
+        expressions.setdefault(job.callee.key, []).append(job.spec.cron_expression)
+        assert job.spec.name == make_job_key("default", OVERRIDE_UID, job.callee.key, job.part_key).name
+    assert {key: sorted(values) for key, values in expressions.items()} == {
+        "asha@example.com": ["0 10 1 2 * 2027", "0 10 4,11 1 * 2027", "30 11 18 1 * 2027"],
+        "vikram@example.com": ["0 10 1 2 * 2027", "0 10 4 1 * 2027"],
+        "meera@example.com": ["30 11 18 1 * 2027"],
+        "ravi@example.com": ["0 10 1 2 * 2027"],
+    }
+    assert len(state.jobs) == 7
+    assert [p for p in state.problems if p.level == "error"] == []
+
+
+def test_override_groups_compile_once_each(tmp_path, monkeypatch):
+    compiled = []
+    original = pipeline.compile_schedule
+
+    def recording_compile(series, **kwargs):
+        compiled.append(series)
+        return original(series, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compile_schedule", recording_compile)
+    plan_overrides(tmp_path)
+    # Asha (no exception), Vikram (two skipped), Meera and Ravi (one occurrence each).
+    assert len(compiled) == 4
+    assert [series.rrule for series in compiled].count(None) == 2
+
+
+def test_override_report_lists_exceptions(tmp_path):
+    meeting = plan_overrides(tmp_path).meetings[0]
+    assert [c.key for c in meeting.callees] == [
+        "asha@example.com",
+        "vikram@example.com",
+        "meera@example.com",
+        "ravi@example.com",
+    ]
+    assert sorted(meeting.exceptions) == ["meera@example.com", "ravi@example.com", "vikram@example.com"]
+    vikram = meeting.exceptions["vikram@example.com"]
+    assert [o.astimezone(UTC) for o in vikram.not_called] == [utc(2027, 1, 11, 4, 30), utc(2027, 1, 18, 6, 0)]
+    assert vikram.called_only is None
+    ravi = meeting.exceptions["ravi@example.com"]
+    assert [o.astimezone(UTC) for o in ravi.called_only] == [utc(2027, 2, 1, 4, 30)]
+    assert [p.cron_expression for p in ravi.schedule.parts] == ["0 10 1 2 * 2027"]
+    assert [p.cron_expression for p in meeting.schedule.parts] == [
+        "0 10 4,11 1 * 2027",
+        "30 11 18 1 * 2027",
+        "0 10 1 2 * 2027",
+    ]
+
+
+def test_override_budget_counts_callee_calls(tmp_path):
+    state = plan_overrides(tmp_path, daily_call_limit=1)
+    budget = [p.message for p in state.problems if "daily limit" in p.message]
+    assert [message.split(" calls planned")[0] for message in budget] == [
+        "2027-01-04 (IST): 2",
+        "2027-01-18 (IST): 2",
+        "2027-02-01 (IST): 3",
+    ]
+
+
+def test_override_redials_follow_exceptions(tmp_path):
+    fires = fires_by_callee(plan_overrides(tmp_path, redial=1))
+    assert fires["ravi@example.com"] == [utc(2027, 2, 1, 4, 30), utc(2027, 2, 1, 4, 35)]
+    assert fires["vikram@example.com"] == [
+        utc(2027, 1, 4, 4, 30),
+        utc(2027, 1, 4, 4, 35),
+        utc(2027, 2, 1, 4, 30),
+        utc(2027, 2, 1, 4, 35),
+    ]
+
+
+def test_samples_without_occurrence_exceptions(monkeypatch):
+    compiled = []
+    original = pipeline.compile_schedule
+
+    def recording_compile(series, **kwargs):
+        compiled.append(series.uid)
+        return original(series, **kwargs)
+
+    monkeypatch.setattr(pipeline, "compile_schedule", recording_compile)
+    state = pipeline.build_desired([str(SAMPLES)], SAMPLE_SETTINGS, now=NOW)
+    assert all(not meeting.exceptions for meeting in state.meetings)
+    assert sorted(compiled) == sorted(m.event.uid for m in state.meetings if m.schedule is not None)
