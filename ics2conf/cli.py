@@ -255,10 +255,11 @@ def _print_problems(run: Run, problems: list) -> None:
     for problem in problems:
         where = problem.source or ""
         prefix = f"{where}: " if where and where not in problem.message else ""
+        text = render_text.printable(prefix + problem.message, render_text.MESSAGE_LIMIT)
         if problem.level == "error":
-            run.output.error(prefix + problem.message)
+            run.output.error(text)
         else:
-            run.output.message(f"Warning: {prefix}{problem.message}", style="yellow")
+            run.output.message(f"Warning: {text}", style="yellow")
 
 
 def _has_errors(problems: list) -> bool:
@@ -382,7 +383,8 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
     render_text.render_result(run.output.console, result)
     skipped = result["not_attempted"]
     if skipped:
-        run.output.error(f"{len(skipped)} changes were not attempted: {skipped[0]['message']}")
+        first = render_text.printable(skipped[0]["message"], render_text.MESSAGE_LIMIT)
+        run.output.error(f"{len(skipped)} changes were not attempted: {first}")
 
 
 @app.command(cls=Ics2confCommand)

@@ -2,7 +2,8 @@
 
 Every stream the CLI writes to is wrapped in ``RedactingStream``, so an API key that reaches a
 message by any path is masked before it leaves the process. Logging goes through the same
-redaction with ``RedactingFilter``.
+redaction with ``RedactingFilter``. Messages on stderr show control characters escaped, because
+they may quote calendar text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import TextIO
 
 from rich.console import Console
 
+from ics2conf.render_text import printable
 from ics2conf.secrets import redact
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
@@ -81,11 +83,11 @@ class Output:
     def message(self, text: str, *, style: str | None = None) -> None:
         """Write a message line to stderr unless --quiet."""
         if not self.quiet:
-            self.err_console.print(text, style=style, markup=False)
+            self.err_console.print(printable(text, None, newlines=True), style=style, markup=False)
 
     def error(self, text: str) -> None:
         """Write an error line to stderr, even with --quiet."""
-        self.err_console.print(f"Error: {text}", style="red", markup=False)
+        self.err_console.print(f"Error: {printable(text, None, newlines=True)}", style="red", markup=False)
 
     @property
     def stderr_is_terminal(self) -> bool:
