@@ -335,14 +335,8 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
                 continue
             if name == "VCALENDAR" and len(stack) > 1:
                 # END:VCALENDAR inside an unclosed component: keep what was complete.
-                problems.append(
-                    Problem(
-                        "warning",
-                        f"{source}: BEGIN:{stack[1]} has no matching END:{stack[1]};"
-                        " ignored that component and read the rest",
-                        source,
-                    )
-                )
+                message = f"{source}: BEGIN:{stack[1]} has no matching END:{stack[1]}"
+                problems.append(_dropped_component_problem(current[last_complete:-1], message, source))
                 current[last_complete:] = [line]
                 stack = [name]
             if name in stack:
@@ -382,12 +376,38 @@ def _close_truncated(
     current: list[str], last_complete: int, source: str, problems: list[Problem], blocks: list[str]
 ) -> None:
     kept = current[:last_complete] if last_complete else current[:1]
-    problems.append(
-        Problem(
-            "warning",
-            f"{source} ends without END:VCALENDAR (truncated download or copy?);"
-            " read the components that were complete and ignored the rest",
+    message = f"{source} ends without END:VCALENDAR (truncated download or copy?)"
+    problems.append(_dropped_component_problem(current[max(last_complete, 1):], message, source))
+    blocks.append("\r\n".join(kept + ["END:VCALENDAR"]) + "\r\n")
+
+
+_UID_LINE = re.compile(r"^UID(?:;[^:]*)?:(.*)$", re.IGNORECASE)
+
+
+def _dropped_component_problem(dropped: list[str], message: str, source: str) -> Problem:
+    """Return the problem for ``dropped`` lines, whose component never ended; ``message`` says why.
+
+    A dropped VEVENT is an error carrying its UID, because without it the
+    meeting would look removed and its jobs would be deleted. The CLI holds
+    back changes to the jobs of a UID with an error, and every deletion when
+    the error has no UID. Other dropped components only warrant a warning.
+    """
+    starts = [i for i, line in enumerate(dropped) if line.upper().startswith("BEGIN:VEVENT")]
+    if not starts:
+        return Problem("warning", f"{message}; read the components that were complete and ignored the rest", source)
+    uids = (m[1].strip() for m in map(_UID_LINE.match, dropped[starts[0]:]) if m and m[1].strip())
+    uid = next(uids, None)
+    if uid is None:
+        return Problem(
+            "error",
+            f"{message}, inside a VEVENT before its UID line; read the components that were complete and"
+            " held back every job deletion of this run. Download or export the file again",
             source,
         )
+    return Problem(
+        "error",
+        f"{message}, inside VEVENT {uid}; read the components that were complete, ignored {uid} and kept"
+        " its existing jobs unchanged. Download or export the file again",
+        source,
+        uid,
     )
-    blocks.append("\r\n".join(kept + ["END:VCALENDAR"]) + "\r\n")

@@ -42,7 +42,11 @@ STRUCTURE_CASES = [
         },
         None,
     ),
-    ("missing_end.ics", {"complete@example.com": ("Complete event", ["2027-01-10T04:30Z"])}, "END:VCALENDAR"),
+    (
+        "missing_end_between_events.ics",
+        {"complete@example.com": ("Complete event", ["2027-01-10T04:30Z"])},
+        "END:VCALENDAR",
+    ),
     ("empty.ics", {}, "empty"),
 ]
 
@@ -328,3 +332,40 @@ def test_broken_iana_vtimezone_is_dropped(tmp_path):
     assert result.events[0].occurrences(*WINDOW) == [utc("2027-01-05T09:00Z")]
     assert "Europe/Prague" in result.problems[0].message
     assert result.problems[0].level == "warning"
+
+
+@pytest.mark.parametrize(
+    ("file", "uid"), [("missing_end.ics", "cut-off@example.com"), ("missing_end_before_uid.ics", None)]
+)
+def test_event_cut_by_end_of_file_is_error(file, uid):
+    path = DATA / file
+    result = load_events([str(path)])
+    assert [e.uid for e in result.events] == ["complete@example.com"]
+    [problem] = result.problems
+    assert problem.level == "error"
+    assert problem.uid == uid
+    assert problem.source == str(path)
+    assert str(path) in problem.message
+    assert "END:VCALENDAR" in problem.message
+    if uid is not None:
+        assert uid in problem.message
+
+
+def test_google_sample_cut_inside_second_event(tmp_path):
+    sample = Path(__file__).parents[1] / "samples" / "google-calendar.ics"
+    cut = tmp_path / "cut.ics"
+    cut.write_bytes(b"".join(sample.read_bytes().splitlines(keepends=True)[:60]))
+    result = load_events([str(cut)])
+    errors = [p for p in result.problems if p.level == "error"]
+    assert [p.uid for p in errors] == ["1v9tq8mb2kq0f4r7i3u6c5a8ho@google.com"]
+    assert "1v9tq8mb2kq0f4r7i3u6c5a8ho@google.com" not in [e.uid for e in result.events]
+
+
+def test_unclosed_event_before_end_vcalendar_is_error():
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:b\r\nEND:VCALENDAR\r\n"
+    )
+    _, problems = sources.split_calendars(text, "open.ics")
+    assert problems[0].level == "error"
+    assert problems[0].uid == "b"
