@@ -33,6 +33,15 @@ FEED_RETRIES = 2
 USER_AGENT = f"ics2conf/{__version__} (+calendar feed reader)"
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# Byte order marks of the wider Unicode encodings, longest first because the
+# UTF-32 LE mark starts with the UTF-16 LE one. Windows tools (PowerShell's
+# Out-File, Notepad's "Unicode") write UTF-16 with a BOM.
+_WIDE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 
 # RFC 5545 section 3.1: a line break followed by one space or tab is a fold.
 # Unfolding on bytes, before decoding, rejoins a UTF-8 sequence that a
@@ -252,11 +261,28 @@ def fetch_feed(
 def decode_calendar_bytes(data: bytes, source: str) -> tuple[str, list[Problem]]:
     """Decode calendar bytes to unfolded text with CRLF line endings.
 
-    RFC 5545 requires UTF-8, with or without BOM. Other bytes are read as
-    Windows-1252, a superset of Latin-1 for printable text, with a warning,
-    so a legacy export never stops the run.
+    RFC 5545 requires UTF-8, with or without BOM. UTF-16 and UTF-32 with a
+    BOM are decoded too. Other bytes are read as Windows-1252, a superset of
+    Latin-1 for printable text, with a warning, so a legacy export never
+    stops the run.
     """
     problems: list[Problem] = []
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            try:
+                data = data[len(bom):].decode(encoding).encode("utf-8")
+            except UnicodeDecodeError as error:
+                problems.append(
+                    Problem(
+                        "warning",
+                        f"{source} starts with a {encoding.upper()} byte order mark but has invalid"
+                        f" {encoding.upper()} at byte {error.start + len(bom)}; replaced the invalid bytes."
+                        " Export the calendar again, preferably as UTF-8",
+                        source,
+                    )
+                )
+                data = data[len(bom):].decode(encoding, errors="replace").encode("utf-8")
+            break
     if data.startswith(UTF8_BOM):
         data = data[len(UTF8_BOM):]
     data = _FOLD.sub(b"", data)

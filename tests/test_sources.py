@@ -27,6 +27,9 @@ def utc(text: str) -> datetime:
 # (file, {uid: (summary, [call instants in UTC])}, warning substring or None)
 STRUCTURE_CASES = [
     ("utf8_bom.ics", {"utf8-bom@example.com": ("Réunion d’équipe", ["2027-01-08T05:00Z"])}, None),
+    ("utf16le_bom.ics", {"utf16le-bom@example.com": ("Réunion d’équipe", ["2027-01-08T05:00Z"])}, None),
+    ("utf16be_bom.ics", {"utf16be-bom@example.com": ("Réunion d’équipe", ["2027-01-08T05:00Z"])}, None),
+    ("utf32le_bom.ics", {"utf32le-bom@example.com": ("Réunion d’équipe", ["2027-01-08T05:00Z"])}, None),
     ("lf_only.ics", {"lf-only@example.com": ("Line feeds only", ["2027-01-08T05:00Z"])}, None),
     ("cp1252.ics", {"cp1252@example.com": ("Café – Müller’s review", ["2027-01-08T05:00Z"])}, "Windows-1252"),
     (
@@ -369,3 +372,12 @@ def test_unclosed_event_before_end_vcalendar_is_error():
     _, problems = sources.split_calendars(text, "open.ics")
     assert problems[0].level == "error"
     assert problems[0].uid == "b"
+
+
+def test_utf16_with_invalid_bytes_is_warning():
+    data = b"\xff\xfe" + "BEGIN:VCALENDAR\r\n".encode("utf-16-le") + b"\x00\xd8"  # a lone surrogate
+    text, problems = sources.decode_calendar_bytes(data, "wide.ics")
+    assert text.startswith("BEGIN:VCALENDAR\r\n")
+    [problem] = problems
+    assert "UTF-16-LE" in problem.message
+    assert "wide.ics" in problem.message
