@@ -353,7 +353,7 @@ def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = F
     if guard is not None:
         # A plan only warns: the same check stops the sync.
         problems.append(Problem("warning", "sync would stop: " + guard.message))
-    _render_plan(run, prepared, problems, command=command, dry_run=dry_run)
+    _render_plan(run, prepared, problems, command=command, dry_run=dry_run, account_listed=client is not None)
     if _has_errors(problems):
         return EXIT_ERROR
     return EXIT_CHANGES if prepared.plan.has_changes else EXIT_OK
@@ -361,7 +361,7 @@ def _plan_command(run: Run, paths: list[str], *, command: str, dry_run: bool = F
 
 def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, command: str,
                  dry_run: bool = False, result: dict | None = None,
-                 statuses: dict | None = None) -> None:
+                 statuses: dict | None = None, account_listed: bool = True) -> None:
     meetings = prepared.state.meetings
     if run.fmt == "json":
         document = render.plan_document(
@@ -375,8 +375,15 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
         orphan_title = f"Jobs of namespace {prepared.plan.namespace}"
     else:
         orphan_title = "Jobs of meetings no longer in the input"
+    no_changes = render_text.no_changes_line(
+        account_listed=account_listed,
+        input_errors=_has_errors(problems),
+        has_jobs=bool(prepared.state.jobs),
+        purge=command == "purge",
+    )
     render_text.render_plan(
-        run.output.console, prepared.plan, meetings, orphan_title=orphan_title, statuses=statuses
+        run.output.console, prepared.plan, meetings, orphan_title=orphan_title, statuses=statuses,
+        no_changes=no_changes,
     )
     if result is None:
         return

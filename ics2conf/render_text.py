@@ -62,6 +62,7 @@ def printable(text: Any, limit: int | None = TEXT_LIMIT, *, newlines: bool = Fal
 
 # The pipeline ends the job description of an extra attempt with "redial N of M".
 REDIAL_SUFFIX = re.compile(r"redial (\d+) of (\d+)$")
+NO_CHANGES_MATCHED = "No changes. The account matches the calendars."
 STYLE = {"create": "green", "update": "yellow", "delete": "red"}
 SIGN = {"create": "+", "update": "~", "delete": "-"}
 
@@ -198,8 +199,11 @@ def render_plan(
     title: str = "Plan",
     orphan_title: str = "Jobs of meetings no longer in the input",
     statuses: dict[int, Any] | None = None,
+    no_changes: str = NO_CHANGES_MATCHED,
 ) -> None:
     """Print ``plan`` grouped by meeting, then its one-line summary.
+
+    ``no_changes`` is the sentence printed when the plan changes nothing (see ``no_changes_line``).
 
     Deletes of jobs whose meeting is not in ``meetings`` are listed last under ``orphan_title``.
     ``statuses`` maps ``id(action)`` to a sync's result; actions that were not applied get a
@@ -256,8 +260,21 @@ def render_plan(
             )
         )
     if not plan.has_changes:
-        console.print("No changes. The account matches the calendars.")
+        console.print(no_changes)
     console.print(summary_line(plan, title))
+
+
+def no_changes_line(*, account_listed: bool, input_errors: bool, has_jobs: bool, purge: bool = False) -> str:
+    """Return the sentence for a plan without changes, saying what was actually compared."""
+    if purge:
+        return "No changes. The namespace has no jobs to delete."
+    if input_errors:
+        return "No changes planned, but the input had errors (see above)."
+    if not account_listed:
+        if has_jobs:
+            return "No changes planned; no EasyCron account was listed."
+        return "Nothing to schedule: no calls in the window."
+    return NO_CHANGES_MATCHED
 
 
 def summary_line(plan: Plan, title: str = "Plan") -> str:

@@ -96,7 +96,7 @@ def test_plan_detailed_exitcode_zero_without_changes(env, tmp_path):
     empty = write_calendar(tmp_path / "empty.ics")
     result = run_cli(["plan", str(empty), "--now", NOW, "--detailed-exitcode"], env)
     assert result.exit_code == 0
-    assert "No changes." in result.stdout
+    assert "Nothing to schedule: no calls in the window." in result.stdout
 
 
 def test_plan_detailed_exitcode_one_on_error(env, tmp_path):

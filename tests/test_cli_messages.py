@@ -1,0 +1,42 @@
+"""What the CLI tells the user: the no-changes sentence, lock waits, guard and directory notices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli_support import isolated_env, run_cli, server_env, vevent, write_calendar
+
+NOW = "2027-01-04T08:00+05:30"
+MATCHED = "No changes. The account matches the calendars."
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "expected", "code"),
+    [
+        (["plan", "/nonexistent/calendar.ics"], None, "No changes planned, but the input had errors (see above).", 1),
+        (["plan", "-"], "", "Nothing to schedule: no calls in the window.", 0),
+    ],
+)
+def test_no_changes_sentence_without_account(tmp_path, args, stdin, expected, code):
+    result = run_cli([*args, "--now", NOW], isolated_env(tmp_path), stdin=stdin)
+    assert result.exit_code == code
+    assert expected in result.stdout
+    assert MATCHED not in result.stdout
+
+
+def test_no_changes_sentence_after_matching_account(tmp_path, easycron_server):
+    env = server_env(tmp_path, easycron_server)
+    calendar = write_calendar(tmp_path / "cal" / "review.ics", vevent("review@example.com", "Review", "20270106T150000"))
+    assert run_cli(["sync", str(calendar), "--now", NOW], env).exit_code == 0
+    result = run_cli(["plan", str(calendar), "--now", NOW], env)
+    assert MATCHED in result.stdout
+
+
+def test_no_changes_sentence_with_account_and_input_error(tmp_path, easycron_server):
+    env = server_env(tmp_path, easycron_server)
+    result = run_cli(["plan", str(tmp_path / "missing.ics"), "--now", NOW], env)
+    assert result.exit_code == 1
+    assert "No changes planned, but the input had errors (see above)." in result.stdout
+    assert MATCHED not in result.stdout
