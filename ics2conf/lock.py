@@ -10,7 +10,7 @@ host, a CI concurrency group), because EasyCron has no lock of its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,9 +40,13 @@ def lock_path(namespace: str) -> Path:
 
 
 @contextmanager
-def namespace_lock(namespace: str, timeout_seconds: float) -> Iterator[Path]:
+def namespace_lock(
+    namespace: str, timeout_seconds: float, *, on_wait: Callable[[str | None], None] | None = None
+) -> Iterator[Path]:
     """Hold the namespace's lock for the body, waiting up to ``timeout_seconds`` for it.
 
+    When the lock is taken and there is time to wait, ``on_wait`` is called once first with
+    the holder's process id (None when unknown), so the caller can say why it pauses.
     Raises LockTimeoutError naming the process that holds the lock, when
     known. The lock is released when the body ends or the process dies.
     """
@@ -53,7 +57,14 @@ def namespace_lock(namespace: str, timeout_seconds: float) -> Iterator[Path]:
     holder_path = path.with_suffix(".holder")
     lock = filelock.FileLock(str(path), timeout=max(0.0, timeout_seconds))
     try:
-        lock.acquire()
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            if timeout_seconds <= 0:
+                raise
+            if on_wait is not None:
+                on_wait(holder_pid(holder_path))
+            lock.acquire()
     except filelock.Timeout:
         raise LockTimeoutError(
             f"Another ics2conf sync of namespace {namespace!r} is running{_describe_holder(holder_path)};"
@@ -69,6 +80,15 @@ def namespace_lock(namespace: str, timeout_seconds: float) -> Iterator[Path]:
             holder_path.unlink(missing_ok=True)
         finally:
             lock.release()
+
+
+def holder_pid(holder_path: Path) -> str | None:
+    """Return the process id recorded in a lock's holder file, or None when there is none."""
+    try:
+        pid = holder_path.read_text(encoding="utf-8").split(" ", 1)[0].strip()
+    except OSError:
+        return None
+    return pid or None
 
 
 def _describe_holder(holder_path: Path) -> str:

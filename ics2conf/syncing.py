@@ -123,6 +123,19 @@ def statuses_of(report: syncer.SyncReport) -> dict[int, Any]:
     return {id(item.action): item for item in report.results}
 
 
+def lock_notice(settings: Settings, output: Output) -> Callable[[str | None], None]:
+    """Return the callback that says, once, why a sync pauses for the namespace lock."""
+
+    def notice(pid: str | None) -> None:
+        holder = f"process {pid}" if pid else "another process"
+        output.message(
+            f"Waiting for the lock of namespace {settings.namespace}, held by {holder} (another"
+            f" ics2conf sync); up to {settings.lock_timeout_seconds:g} s, see --lock-timeout."
+        )
+
+    return notice
+
+
 def run_sync(settings: Settings, inputs: Sequence[str], *, output: Output) -> SyncOutcome:
     """Read the input, then under the namespace lock list, diff, guard and apply."""
     client = make_client(settings)
@@ -130,7 +143,7 @@ def run_sync(settings: Settings, inputs: Sequence[str], *, output: Output) -> Sy
     state: DesiredState = build_desired(inputs, settings, now=now, stdin=stdin_bytes())
     require_kookoo_key(settings, state)
 
-    with namespace_lock(settings.namespace, settings.lock_timeout_seconds):
+    with namespace_lock(settings.namespace, settings.lock_timeout_seconds, on_wait=lock_notice(settings, output)):
         remote = client.list_jobs()
         prepared = plan_against(state, remote, settings, now=now)
         plan, problems = prepared.plan, prepared.problems
@@ -157,7 +170,7 @@ def run_purge(
     client = make_client(settings)
     now = resolve_now(settings)
     empty = DesiredState(jobs=[], meetings=[], cancelled=[], problems=[], sources=[])
-    with namespace_lock(settings.namespace, settings.lock_timeout_seconds):
+    with namespace_lock(settings.namespace, settings.lock_timeout_seconds, on_wait=lock_notice(settings, output)):
         plan = purge_plan(client.list_jobs(), settings.namespace)
         prepared = PreparedPlan(state=empty, plan=plan, now=now, problems=[])
         if plan.actions and not confirm(len(plan.actions), settings.namespace):

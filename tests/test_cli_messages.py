@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from ics2conf.lock import namespace_lock
 from tests.cli_support import isolated_env, run_cli, server_env, vevent, write_calendar
 
 NOW = "2027-01-04T08:00+05:30"
@@ -40,3 +42,20 @@ def test_no_changes_sentence_with_account_and_input_error(tmp_path, easycron_ser
     assert result.exit_code == 1
     assert "No changes planned, but the input had errors (see above)." in result.stdout
     assert MATCHED not in result.stdout
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_sync_waiting_for_lock_says_so_once(tmp_path, easycron_server, monkeypatch, quiet):
+    env = server_env(tmp_path, easycron_server)
+    monkeypatch.setenv("ICS2CONF_STATE_DIR", env["ICS2CONF_STATE_DIR"])
+    calendar = write_calendar(tmp_path / "cal" / "review.ics", vevent("review@example.com", "Review", "20270106T150000"))
+    extra = ["--quiet"] if quiet else []
+    with namespace_lock("default", 1):
+        result = run_cli(["sync", str(calendar), "--now", NOW, "--lock-timeout", "0.3", *extra], env)
+    assert result.exit_code == 1
+    notice = (
+        f"Waiting for the lock of namespace default, held by process {os.getpid()} (another ics2conf sync);"
+        " up to 0.3 s, see --lock-timeout."
+    )
+    assert result.stderr.count(notice) == (0 if quiet else 1)
+    assert "Another ics2conf sync of namespace 'default' is running" in result.stderr

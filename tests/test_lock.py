@@ -145,3 +145,26 @@ def test_two_sync_processes_write_once(tmp_path):
     assert state["counts"].get("create", 0) == JOB_COUNT
     assert state["counts"]["list"] == 2
     assert sorted(job.name for job in jobs) == sorted(job.spec.name for job in desired_set(JOB_COUNT))
+
+
+def test_wait_notice_names_holder_once(holder):
+    process = holder("default")
+    waits: list[str | None] = []
+    with pytest.raises(LockTimeoutError):
+        with namespace_lock("default", 0.3, on_wait=waits.append):
+            pass
+    assert waits == [str(process.pid)]
+
+
+@pytest.mark.parametrize("timeout", [0, 1])
+def test_no_wait_notice_when_lock_is_free_or_no_wait_allowed(holder, timeout):
+    waits: list[str | None] = []
+    if timeout == 0:
+        holder("default")
+        with pytest.raises(LockTimeoutError):
+            with namespace_lock("default", timeout, on_wait=waits.append):
+                pass
+    else:
+        with namespace_lock("default", timeout, on_wait=waits.append):
+            pass
+    assert waits == []
