@@ -152,7 +152,8 @@ def run_sync(settings: Settings, inputs: Sequence[str], *, output: Output) -> Sy
             planner.check_mass_delete(plan, settings.allow_mass_delete)
         except PlanError as error:
             problems.append(Problem("error", str(error)))
-            log.error("sync of namespace %s stopped: %s", settings.namespace, error)
+            # The CLI prints the problem on stderr; the log file still records why the sync stopped.
+            log.info("sync of namespace %s stopped: %s", settings.namespace, error)
             return SyncOutcome(prepared, problems, None, True)
 
         report = apply_with_progress(plan, client, settings, output, desired=state.jobs)

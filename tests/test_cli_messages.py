@@ -59,3 +59,18 @@ def test_sync_waiting_for_lock_says_so_once(tmp_path, easycron_server, monkeypat
     )
     assert result.stderr.count(notice) == (0 if quiet else 1)
     assert "Another ics2conf sync of namespace 'default' is running" in result.stderr
+
+
+def test_mass_delete_guard_message_shown_once(tmp_path, easycron_server):
+    env = server_env(tmp_path, easycron_server)
+    log_file = tmp_path / "sync.log"
+    attendees = tuple((f"Person {n}", f"tel:+9198765432{n:02d}") for n in range(8))
+    calendar = write_calendar(
+        tmp_path / "cal" / "all-hands.ics", vevent("allhands@example.com", "All hands", "20270105T110000", attendees=attendees)
+    )
+    assert run_cli(["sync", str(calendar), "--now", NOW], env).exit_code == 0
+    write_calendar(calendar)
+    result = run_cli(["sync", str(calendar), "--now", NOW, "--log-file", str(log_file)], env, log_file=log_file)
+    assert result.exit_code == 1
+    assert result.stderr.count("--allow-mass-delete") == 1
+    assert "--allow-mass-delete" in log_file.read_text(encoding="utf-8")
