@@ -6,6 +6,9 @@ their numbered e-mail and phone columns, are read as well. vCard files (``.vcf``
 each card's TEL numbers to every EMAIL of the card. Several files merge.
 When one email has several numbers, the one marked preferred wins, then a
 mobile (TYPE=CELL, or a mobile number by its digits), then the first listed.
+When the first listed wins over a different number of another row or card, or
+numbers of different files differ, a warning names the email, both numbers and
+where each was found.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class _Number:
     preferred: int  # lower is preferred: RFC 6350 PREF=1..100, 100 when unmarked
     mobile: bool
     order: int  # position across all files, for the "first listed" rule
+    source: str = ""  # the directory file
+    entry: str = ""  # the row or card within the file, e.g. "line 3" or "vCard #2"
 
 
 @dataclass
@@ -58,7 +63,14 @@ class Directory:
 
     def name(self, email: str) -> str | None:
         """Return the display name the directory gives ``email``, or None."""
-        return self.names.get((email or "").strip().lower())
+        key = (email or "").strip().lower()
+        if key.startswith("mailto:"):
+            key = key[len("mailto:"):]
+        return self.names.get(key)
+
+    def name_for(self, email: str) -> str | None:
+        """Return the display name the directory gives ``email``, or None (same as ``name``)."""
+        return self.name(email)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -89,7 +101,55 @@ def load_directory(paths: Sequence[str]) -> Directory:
             _read_vcards(text, str(path), directory)
         else:
             _read_csv(text, str(path), directory)
+    directory.problems.extend(_conflict_problems(directory))
     return directory
+
+
+def _conflict_problems(directory: Directory) -> list[Problem]:
+    """Warn about emails whose number was chosen only by listing order, or differs between files.
+
+    A landline row and a mobile row, or a card's work and cell numbers, are resolved by the
+    rule (preferred, then mobile) and are not reported.
+    """
+    problems = []
+    for email, candidates in directory.numbers.items():
+        if len(candidates) < 2:
+            continue
+        best = min(candidates, key=lambda n: (*rank(n), n.order))
+        same_entry = {_comparable(n.raw) for n in candidates if (n.source, n.entry) == (best.source, best.entry)}
+        others = [
+            n for n in candidates
+            if (n.source, n.entry) != (best.source, best.entry)
+            and _comparable(n.raw) not in same_entry
+            and (n.source != best.source or rank(n) == rank(best))
+        ]
+        if not others:
+            continue
+        listed = ", ".join(f"{n.raw} ({n.source} {n.entry})" for n in others)
+        problems.append(
+            Problem(
+                "warning",
+                f"directory lists {email} with different numbers: {best.raw} ({best.source} {best.entry})"
+                f" and {listed}; calling {best.raw}. Remove the wrong entry, or mark the right"
+                " number preferred in a vCard.",
+                best.source,
+                address=email,
+            )
+        )
+    return problems
+
+
+def rank(number: _Number) -> tuple[int, bool]:
+    """Return the sort key of the lookup's rule without the listing order (lower wins)."""
+    return (number.preferred, not number.mobile)
+
+
+def _comparable(raw: str) -> str:
+    """Return a number in E.164 when it parses (as Indian when it has no country code), else its digits."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(raw, "IN"), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return re.sub(r"\D", "", raw)
 
 
 def _looks_like_vcard(path: str, text: str) -> bool:
@@ -153,7 +213,10 @@ def _read_csv(text: str, source: str, directory: Directory) -> None:
             if not _EMAIL.match(email):
                 continue
             for raw, mobile in numbers:
-                number = _Number(raw=raw, preferred=100, mobile=mobile or _is_mobile(raw), order=_next_order(directory))
+                number = _Number(
+                    raw=raw, preferred=100, mobile=mobile or _is_mobile(raw), order=_next_order(directory),
+                    source=source, entry=f"line {line_number}",
+                )
                 directory._add(email, number, name)
 
 
@@ -309,7 +372,10 @@ def _add_card(card, source: str, index: int, directory: Directory) -> None:
         return
     for email in emails:
         for raw, preferred, mobile in numbers:
-            number = _Number(raw=raw, preferred=preferred, mobile=mobile, order=_next_order(directory))
+            number = _Number(
+                raw=raw, preferred=preferred, mobile=mobile, order=_next_order(directory),
+                source=source, entry=f"vCard #{index}",
+            )
             directory._add(email, number, full_name)
 
 

@@ -74,3 +74,16 @@ def test_mass_delete_guard_message_shown_once(tmp_path, easycron_server):
     assert result.exit_code == 1
     assert result.stderr.count("--allow-mass-delete") == 1
     assert "--allow-mass-delete" in log_file.read_text(encoding="utf-8")
+
+
+def test_directory_conflict_is_a_warning_on_stderr(tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email,phone\nbob@example.com,+91 98765 43230\nBOB@example.com,+91 98765 43231\n")
+    calendar = write_calendar(
+        tmp_path / "cal" / "sync.ics",
+        vevent("sync@example.com", "Sync", "20270106T150000", attendees=(("Bob", "mailto:bob@example.com"),)),
+    )
+    result = run_cli(["plan", str(calendar), "--directory", str(people), "--now", NOW], isolated_env(tmp_path))
+    assert result.exit_code == 0
+    assert "Warning: directory lists bob@example.com with different numbers" in result.stderr
+    assert "09876543230" in result.stdout

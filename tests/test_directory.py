@@ -153,3 +153,52 @@ def test_contact_exports(email, number, name):
     assert directory.lookup(email) == number
     assert directory.name(email) == name
     assert directory.problems == []
+
+
+def _conflicts(directory):
+    return [p for p in directory.problems if "different numbers" in p.message]
+
+
+def test_conflicting_rows_keep_first_and_warn(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("email,phone\nbob@example.com,+91 98765 43230\nBOB@example.com,+91 98765 43231\n")
+    directory = load_directory([str(path)])
+    assert directory.lookup("bob@example.com") == "+91 98765 43230"
+    [problem] = _conflicts(directory)
+    assert problem.level == "warning"
+    assert problem.address == "bob@example.com"
+    assert f"+91 98765 43230 ({path} line 2)" in problem.message
+    assert f"+91 98765 43231 ({path} line 3)" in problem.message
+    assert "calling +91 98765 43230" in problem.message
+
+
+def test_conflicting_files_keep_first_and_warn(tmp_path):
+    first = tmp_path / "first.csv"
+    second = tmp_path / "second.vcf"
+    first.write_text("email,phone\nd@example.com,+91 98765 43223\n")
+    second.write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:D\r\nEMAIL:d@example.com\r\nTEL;TYPE=CELL:+91 98765 43224\r\nEND:VCARD\r\n")
+    directory = load_directory([str(first), str(second)])
+    assert directory.lookup("d@example.com") == "+91 98765 43223"
+    [problem] = _conflicts(directory)
+    assert str(first) in problem.message and str(second) in problem.message
+    assert "+91 98765 43223" in problem.message and "+91 98765 43224" in problem.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the same number written two ways
+        "email,phone\ne@example.com,+91 98765 43240\ne@example.com,098765 43240\n",
+        # a landline and a mobile row: the mobile wins by the rule
+        "email,phone\ne@example.com,080 2345 6789\ne@example.com,+91 98765 43214\n",
+    ],
+)
+def test_no_conflict_warning_when_the_rule_decides(tmp_path, text):
+    path = tmp_path / "people.csv"
+    path.write_text(text)
+    assert _conflicts(load_directory([str(path)])) == []
+
+
+def test_name_for(directory):
+    assert directory.name_for("mailto:Kavya.Shah@example.com") == "Kavya Shah"
+    assert directory.name_for("nobody@example.com") is None
