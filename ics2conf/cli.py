@@ -383,7 +383,7 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
     )
     render_text.render_plan(
         run.output.console, prepared.plan, meetings, orphan_title=orphan_title, statuses=statuses,
-        no_changes=no_changes,
+        no_changes=no_changes, names=prepared.names,
     )
     if result is None:
         return
@@ -510,7 +510,8 @@ def inspect(
             in_meeting = {id(p) for m in state.meetings for p in m.problems}
             _print_problems(run, [p for p in state.problems if id(p) not in in_meeting])
             render_text.render_inspect(
-                run.output.console, state.meetings, now=moment, horizon_days=settings.horizon_days
+                run.output.console, state.meetings, now=moment, horizon_days=settings.horizon_days,
+                names=runs.directory_names(settings),
             )
         code = EXIT_ERROR if _has_errors(state.problems) else EXIT_OK
     raise typer.Exit(code)

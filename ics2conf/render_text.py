@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,8 +104,19 @@ def attendee_label(name: str | None, address: str) -> str:
     return printable(shown)
 
 
-def _attendee(callee: Any) -> str:
-    return attendee_label(callee.name, callee.address)
+def _attendee(callee: Any, names: Mapping[str, str] | None = None) -> str:
+    """Return a callee's label; without a name in the invite, the directory's name (by email)."""
+    name = callee.name
+    address = _bare_address(callee.address)
+    if names and (not name or name.strip().lower() == address):
+        # An invite without CN, or with the address as CN (Outlook writes that).
+        name = names.get(address) or names.get(callee.key) or name
+    return attendee_label(name, callee.address)
+
+
+def _bare_address(address: str) -> str:
+    address = (address or "").strip().lower()
+    return address[len("mailto:"):] if address.startswith("mailto:") else address
 
 
 def _schedule_lines(expression: str, zone: str, next_run: datetime | None) -> list[Text]:
@@ -115,8 +126,8 @@ def _schedule_lines(expression: str, zone: str, next_run: datetime | None) -> li
     return lines
 
 
-def action_lines(action: Create | Update | Delete) -> list[Text]:
-    """Return the lines of one planned change."""
+def action_lines(action: Create | Update | Delete, names: Mapping[str, str] | None = None) -> list[Text]:
+    """Return the lines of one planned change; ``names`` maps emails to the directory's names."""
     kind = action.action
     head = Text(f"  {SIGN[kind]} {kind:<6} ", style=STYLE[kind])
     if isinstance(action, Delete):
@@ -143,7 +154,7 @@ def action_lines(action: Create | Update | Delete) -> list[Text]:
     desired = action.desired
     attempt = REDIAL_SUFFIX.search(desired.spec.description)
     label = f"  (redial {attempt.group(1)} of {attempt.group(2)})" if attempt else ""
-    lines = [head + Text(f"{_attendee(desired.callee)}  {desired.callee.phone}{label}")]
+    lines = [head + Text(f"{_attendee(desired.callee, names)}  {desired.callee.phone}{label}")]
     if isinstance(action, Create):
         lines.extend(_schedule_lines(desired.spec.cron_expression, desired.spec.timezone, desired.next_run))
         return lines
@@ -182,8 +193,13 @@ def no_jobs_reason(meeting: Any) -> str:
     return "see the errors above"
 
 
-def _print_action(console: Console, action: Create | Update | Delete, statuses: dict[int, Any] | None) -> None:
-    for line in action_lines(action):
+def _print_action(
+    console: Console,
+    action: Create | Update | Delete,
+    statuses: dict[int, Any] | None,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    for line in action_lines(action, names):
         console.print(line)
     outcome = (statuses or {}).get(id(action))
     if outcome is not None and outcome.status != "applied":
@@ -200,10 +216,12 @@ def render_plan(
     orphan_title: str = "Jobs of meetings no longer in the input",
     statuses: dict[int, Any] | None = None,
     no_changes: str = NO_CHANGES_MATCHED,
+    names: Mapping[str, str] | None = None,
 ) -> None:
     """Print ``plan`` grouped by meeting, then its one-line summary.
 
-    ``no_changes`` is the sentence printed when the plan changes nothing (see ``no_changes_line``).
+    ``names`` maps lower-cased emails to the directory's names, shown for callees whose invite
+    gives no name. ``no_changes`` is the sentence printed when the plan changes nothing (see ``no_changes_line``).
 
     Deletes of jobs whose meeting is not in ``meetings`` are listed last under ``orphan_title``.
     ``statuses`` maps ``id(action)`` to a sync's result; actions that were not applied get a
@@ -237,7 +255,7 @@ def render_plan(
         console.print(Text(meeting_ids_line(meeting), style="dim"))
         console.print(Text("  ") + exactness_line(meeting))
         for action in grouped.get(event.uid, []):
-            _print_action(console, action, statuses)
+            _print_action(console, action, statuses, names)
         count = unchanged.get(event.uid, 0)
         if count:
             console.print(Text(f"  = {count} job{'s' if count != 1 else ''} unchanged", style="dim"))
@@ -248,7 +266,7 @@ def render_plan(
     if orphans:
         console.print(Text(orphan_title, style="bold"))
         for action in orphans:
-            _print_action(console, action, statuses)
+            _print_action(console, action, statuses, names)
         console.print()
 
     if idle:
@@ -294,8 +312,19 @@ def render_result(console: Console, result: dict[str, Any]) -> None:
     )
 
 
-def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, horizon_days: int) -> None:
-    """Print each meeting: occurrences in its zone and IST, callees, skipped attendees, problems."""
+def render_inspect(
+    console: Console,
+    meetings: Sequence[Any],
+    *,
+    now: datetime,
+    horizon_days: int,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Print each meeting: occurrences in its zone and IST, callees, skipped attendees, problems.
+
+    ``names`` maps lower-cased emails to the directory's names, shown for callees whose invite
+    gives no name.
+    """
     console.print(Text(f"Window: {format_moment(now, 'Asia/Kolkata')} + {horizon_days} days", style="dim"))
     console.print()
     for meeting in sorted_meetings(meetings):
@@ -318,7 +347,7 @@ def render_inspect(console: Console, meetings: Sequence[Any], *, now: datetime, 
         console.print(f"  attendees called ({len(meeting.callees)}):")
         exceptions = getattr(meeting, "exceptions", None) or {}
         for callee in meeting.callees:
-            console.print(Text(f"    {_attendee(callee)} -> {callee.phone}"))
+            console.print(Text(f"    {_attendee(callee, names)} -> {callee.phone}"))
             exception = exceptions.get(callee.key)
             if exception is not None and exception.called_only is not None:
                 starts = ", ".join(format_moment(start, event.zone) for start in exception.called_only)

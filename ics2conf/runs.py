@@ -16,7 +16,8 @@ from typing import Any
 from ics2conf import plan as planner
 from ics2conf.config import Settings
 from ics2conf.easycron import EasyCronClient
-from ics2conf.errors import ConfigError, PlanError
+from ics2conf.directory import load_directory
+from ics2conf.errors import ConfigError, Ics2confError, PlanError
 from ics2conf.model import Delete, Plan, Problem, RemoteJob, parse_job_name, uid_hash
 from ics2conf.pipeline import DesiredState, build_desired
 
@@ -76,6 +77,7 @@ class PreparedPlan:
     now: datetime
     problems: list[Problem] = field(default_factory=list)  # input problems, then plan notes
     held_deletes: int = 0
+    names: dict[str, str] = field(default_factory=dict)  # directory names by lower-cased email
 
 
 def hold_deletes(plan: Plan, state: DesiredState) -> tuple[Plan, list[Delete]]:
@@ -144,7 +146,24 @@ def plan_against(
     problems = list(state.problems)
     if held:
         problems.append(held_deletes_problem(len(held)))
-    return PreparedPlan(state=state, plan=plan, now=now, problems=problems, held_deletes=len(held))
+    return PreparedPlan(
+        state=state, plan=plan, now=now, problems=problems, held_deletes=len(held),
+        names=directory_names(settings),
+    )
+
+
+def directory_names(settings: Settings) -> dict[str, str]:
+    """Return the directory's display names by lower-cased email, for attendees the invite leaves unnamed.
+
+    The pipeline reads the directory for numbers and has already reported its problems, so a
+    file that fails to read here only leaves the names out.
+    """
+    if not settings.directories:
+        return {}
+    try:
+        return dict(load_directory(list(settings.directories)).names)
+    except Ics2confError:
+        return {}
 
 
 def mass_delete_problem(plan: Plan, allow: bool) -> Problem | None:

@@ -87,3 +87,29 @@ def test_directory_conflict_is_a_warning_on_stderr(tmp_path):
     assert result.exit_code == 0
     assert "Warning: directory lists bob@example.com with different numbers" in result.stderr
     assert "09876543230" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["plan", "inspect"])
+@pytest.mark.parametrize("cn", [None, "meera.nair@example.com"])
+def test_directory_name_shown_when_invite_has_no_name(tmp_path, command, cn):
+    people = tmp_path / "people.csv"
+    people.write_text("email,phone,name\nmeera.nair@example.com,09876543212,Meera Nair\n")
+    attendee = (f"ATTENDEE;CN={cn}:mailto:meera.nair@example.com" if cn else "ATTENDEE:mailto:meera.nair@example.com")
+    calendar = write_calendar(
+        tmp_path / "cal" / "review.ics",
+        vevent("review@example.com", "Review", "20270106T150000", attendees=(), extra=attendee),
+    )
+    result = run_cli([command, str(calendar), "--directory", str(people), "--now", NOW], isolated_env(tmp_path))
+    assert result.exit_code == 0
+    assert "Meera Nair <meera.nair@example.com>" in result.stdout
+
+
+def test_invite_name_wins_over_directory_name(tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email,phone,name\nmeera.nair@example.com,09876543212,Meera Nair\n")
+    calendar = write_calendar(
+        tmp_path / "cal" / "review.ics",
+        vevent("review@example.com", "Review", "20270106T150000", attendees=(("Dr. Meera", "mailto:meera.nair@example.com"),)),
+    )
+    result = run_cli(["inspect", str(calendar), "--directory", str(people), "--now", NOW], isolated_env(tmp_path))
+    assert "Dr. Meera <meera.nair@example.com>" in result.stdout
