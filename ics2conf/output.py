@@ -58,6 +58,13 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class PrintableFormatter(logging.Formatter):
+    """A log formatter that escapes control characters, as log lines may quote account or invite text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), None, newlines=True)
+
+
 class Output:
     """The consoles and logging of one command run."""
 
@@ -108,7 +115,7 @@ class Output:
             console_handler.setLevel(logging.ERROR)
         else:
             console_handler.setLevel(logging.WARNING)
-        console_handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        console_handler.setFormatter(PrintableFormatter("%(levelname)s: %(message)s"))
         console_handler.addFilter(redacting)
         self._add_handler(logger, console_handler)
 

@@ -95,3 +95,18 @@ def test_list_escapes_job_text(tmp_path, easycron_server):
     result = run_cli(["list"], env)
     _assert_clean(result.stdout)
     assert "evil \\x1b]0;pwned\\x07 job second line" in result.stdout
+
+
+def test_console_log_lines_escape_control_characters(tmp_path):
+    import logging
+
+    from ics2conf.output import Output
+
+    output = Output(())
+    output.setup_logging(None)
+    try:
+        record = logging.LogRecord("ics2conf.sync", logging.WARNING, __file__, 1, "job %s failed", ("a\x1b]0;x\x07",), None)
+        text = output._handlers[0].format(record)
+    finally:
+        output.close()
+    assert text == "WARNING: job a\\x1b]0;x\\x07 failed"
