@@ -240,16 +240,16 @@ def _with_occurrence_attendees(
 ) -> Event:
     """Return the event with the attendee lists of occurrences that differ from the series'.
 
-    An override (RECURRENCE-ID) carries its own ATTENDEE list, and a REPLY
-    to one occurrence changes one PARTSTAT of that occurrence only. A REPLY
-    to the whole series applies to every occurrence, overrides included,
-    and the newest reply wins where both answer for one attendee.
+    An override (RECURRENCE-ID) carries its own ATTENDEE list, for its
+    occurrence or, with RANGE=THISANDFUTURE, for every later one as well.
+    A REPLY to one occurrence changes one PARTSTAT of that occurrence only.
+    A REPLY to the whole series applies to every occurrence, overrides
+    included, and the newest reply wins where both answer for one attendee.
     ``components`` are the override components as expanded (after
     X-WR-TIMEZONE), in the order of ``overrides``.
     """
-    # NOTE: an override with RANGE=THISANDFUTURE is read as one occurrence's
-    # list here, although its attendees may be meant for the later ones too.
     lists: dict[datetime, tuple[tuple[Address, ...], str | None, int]] = {}
+    from_lists: dict[datetime, tuple[tuple[Address, ...], str | None, int]] = {}
     start_by_key: dict[str, datetime | None] = {}  # RECURRENCE-ID -> occurrence start, None: cancelled
     for version, component in zip(overrides, components):
         if str(component.get("STATUS", "")).strip().upper() == "CANCELLED":
@@ -257,7 +257,8 @@ def _with_occurrence_attendees(
             continue
         start = timezones.as_aware(component.decoded("DTSTART"), zone).astimezone(UTC)
         attendees = tuple(a for a in (_address(p) for p in _as_list(component.get("ATTENDEE"))) if a)
-        lists[start] = (attendees, version.recurrence_key, version.sequence)
+        target = from_lists if _this_and_future(version.component) else lists
+        target[start] = (attendees, version.recurrence_key, version.sequence)
         start_by_key[version.recurrence_key or ""] = start
 
     if invite is not None:
@@ -270,23 +271,44 @@ def _with_occurrence_attendees(
             except (KeyError, ValueError, TypeError):
                 continue
             # A reply to an occurrence the organizer never overrode: the
-            # series' list (before replies) with this reply's answer.
-            lists[start] = (_invite_attendees(invite), key, invite.sequence)
+            # list in force there (before replies) with this reply's answer.
+            base = _invite_attendees(invite)
+            for since, (attendees, _, _) in sorted(from_lists.items()):
+                if since <= start:
+                    base = attendees
+            lists[start] = (base, key, invite.sequence)
             start_by_key[key] = start
 
-    found: dict[datetime, tuple[Address, ...]] = {}
-    for start, (attendees, key, sequence) in lists.items():
+    def answered(entry: tuple[tuple[Address, ...], str | None, int]) -> tuple[Address, ...]:
+        attendees, key, sequence = entry
         answers = _reply_answers(
             r
             for r in replies
             if _answers_series(r, invite) or (r.recurrence_key == key and r.sequence >= sequence)
         )
-        answered = _answered(attendees, answers)
-        if answered != event.attendees:
-            found[start] = answered
-    if not found:
+        return _answered(attendees, answers)
+
+    changes = [(start, answered(entry)) for start, entry in sorted(from_lists.items())]
+    if all(attendees == event.attendees for _, attendees in changes):
+        changes = []
+    found: dict[datetime, tuple[Address, ...]] = {}
+    for start, entry in lists.items():
+        in_force = event.attendees
+        for since, attendees in changes:
+            if since <= start:
+                in_force = attendees
+        attendees = answered(entry)
+        if attendees != in_force:
+            found[start] = attendees
+    if not found and not changes:
         return event
-    return replace(event, occurrence_attendees=found)
+    return replace(event, occurrence_attendees=found, attendees_from=tuple(changes))
+
+
+def _this_and_future(component: icalendar.Event) -> bool:
+    recurrence_id = component.get("RECURRENCE-ID")
+    params = getattr(recurrence_id, "params", None) or {}
+    return str(params.get("RANGE", "")).strip().upper() == "THISANDFUTURE"
 
 
 def _answers_series(reply: Version, invite: Version | None) -> bool:

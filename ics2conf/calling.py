@@ -69,77 +69,112 @@ class CallTimes:
 class CalleeGroup:
     """Callees of one event who are rung at the same occurrences.
 
-    ``not_at`` holds occurrence starts (UTC) of the series at which these
-    callees are not rung. ``only_at`` is None for callees of the series;
-    for a person the series does not ring, it holds the only occurrences
-    they are rung at.
+    A callee is rung at an occurrence (start instant in UTC) in ``also_at``
+    and not at one in ``not_at``. Elsewhere the last ``(start, rung)``
+    entry of ``changes_from`` at or before the occurrence decides. Before
+    the first change, ``in_series`` decides, which is True when the
+    series' own list rings them.
     """
 
     callees: tuple[Callee, ...]
+    in_series: bool = True
+    changes_from: tuple[tuple[datetime, bool], ...] = ()
     not_at: frozenset[datetime] = frozenset()
-    only_at: frozenset[datetime] | None = None
+    also_at: frozenset[datetime] = frozenset()
 
     @property
     def has_exceptions(self) -> bool:
-        return bool(self.not_at) or self.only_at is not None
+        return not self.in_series or bool(self.changes_from or self.not_at or self.also_at)
+
+    @property
+    def follows_rule(self) -> bool:
+        """Return True when the group is rung at a run of the series' occurrences, not only at single ones."""
+        return self.in_series or any(rung for _, rung in self.changes_from)
+
+    def rings_at(self, occurrence: datetime) -> bool:
+        if occurrence in self.also_at:
+            return True
+        if occurrence in self.not_at:
+            return False
+        rung = self.in_series
+        for since, value in self.changes_from:
+            if since > occurrence:
+                break
+            rung = value
+        return rung
 
     def event_for(self, event: Event) -> Event:
-        """Return ``event`` with the occurrences this group is rung at."""
+        """Return ``event`` with only the occurrences this group is rung at."""
         if not self.has_exceptions:
             return event
-        return replace(event, occurrences=_SelectedOccurrences(event.occurrences, self.not_at, self.only_at))
+        return replace(event, occurrences=_SelectedOccurrences(event.occurrences, self))
 
 
 @dataclass(frozen=True)
 class _SelectedOccurrences:
     occurrences: Callable[[datetime, datetime], list[datetime]]
-    not_at: frozenset[datetime]
-    only_at: frozenset[datetime] | None
+    group: CalleeGroup
 
     def __call__(self, start: datetime, end: datetime) -> list[datetime]:
-        found = self.occurrences(start, end)
-        if self.only_at is not None:
-            return [o for o in found if o in self.only_at]
-        return [o for o in found if o not in self.not_at]
+        return [o for o in self.occurrences(start, end) if self.group.rings_at(o)]
 
 
 def group_callees(
-    series_callees: Sequence[Callee], occurrence_callees: Mapping[datetime, Sequence[Callee]]
+    series_callees: Sequence[Callee],
+    occurrence_callees: Mapping[datetime, Sequence[Callee]],
+    callees_from: Sequence[tuple[datetime, Sequence[Callee]]] = (),
 ) -> list[CalleeGroup]:
     """Group callees by the occurrences they are rung at.
 
     ``occurrence_callees`` maps an occurrence start (UTC) whose attendee
-    list differs from the series' to the callees of that list. A series
-    callee missing there is not rung at that occurrence, and a callee found
-    only there is rung at such occurrences only. The series callees with
-    no exception come first, in one group, so a meeting without
-    per-occurrence differences keeps one group.
+    list differs from the list in force there to the callees of that list.
+    ``callees_from`` contains, sorted by start, the callees of lists that
+    apply from an occurrence on (RANGE=THISANDFUTURE). A callee missing
+    from a list is not rung where it applies, and one found there is. The
+    series' callees with no exception come first, in one group, so a
+    meeting without per-occurrence differences keeps one group.
     """
     by_key: dict[str, Callee] = {callee.key: callee for callee in series_callees}
-    not_at: dict[str, set[datetime]] = {callee.key: set() for callee in series_callees}
-    only_at: dict[str, set[datetime]] = {}
-    for instant, callees in sorted(occurrence_callees.items()):
-        present = {callee.key for callee in callees}
-        for key in not_at:
-            if key not in present:
-                not_at[key].add(instant)
+    for _, callees in [*occurrence_callees.items(), *callees_from]:
         for callee in callees:
-            if callee.key not in not_at:
-                by_key.setdefault(callee.key, callee)
-                only_at.setdefault(callee.key, set()).add(instant)
+            by_key.setdefault(callee.key, callee)
+    series_keys = {callee.key for callee in series_callees}
+    from_keys = [(since, {callee.key for callee in callees}) for since, callees in callees_from]
 
     groups: dict[tuple, list[Callee]] = {}
-    for key, instants in not_at.items():
-        groups.setdefault(("not_at", frozenset(instants)), []).append(by_key[key])
-    for key, instants in only_at.items():
-        groups.setdefault(("only_at", frozenset(instants)), []).append(by_key[key])
-    ordered = sorted(groups.items(), key=lambda item: (item[0][0] != "not_at", len(item[0][1]), sorted(item[0][1])))
+    for key, callee in by_key.items():
+        in_series = key in series_keys
+        changes: list[tuple[datetime, bool]] = []
+        rung = in_series
+        for since, keys in from_keys:
+            if (key in keys) != rung:
+                rung = key in keys
+                changes.append((since, rung))
+        group = CalleeGroup((), in_series, tuple(changes))
+        not_at = set()
+        also_at = set()
+        for instant, callees in occurrence_callees.items():
+            present = any(c.key == key for c in callees)
+            if present and not group.rings_at(instant):
+                also_at.add(instant)
+            elif not present and group.rings_at(instant):
+                not_at.add(instant)
+        signature = (in_series, tuple(changes), frozenset(not_at), frozenset(also_at))
+        groups.setdefault(signature, []).append(callee)
+
+    ordered = sorted(
+        groups.items(),
+        key=lambda item: (not item[0][0], len(item[0][1]) + len(item[0][2]) + len(item[0][3]), _sort_key(item[0])),
+    )
     return [
-        CalleeGroup(tuple(callees), frozenset(instants), None)
-        if kind == "not_at"
-        else CalleeGroup(tuple(callees), frozenset(), frozenset(instants))
-        for (kind, instants), callees in ordered
+        CalleeGroup(tuple(callees), in_series, changes, not_at, also_at)
+        for (in_series, changes, not_at, also_at), callees in ordered
     ]
+
+
+def _sort_key(signature: tuple) -> tuple:
+    _, changes, not_at, also_at = signature
+    return (changes, sorted(not_at), sorted(also_at))
 
 
 def _floor_minute(instant: datetime) -> datetime:

@@ -104,6 +104,12 @@ class Event:
     occurrence_attendees: Mapping[datetime, tuple[Address, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Attendee lists that RECURRENCE-ID;RANGE=THISANDFUTURE overrides set for
+    # their occurrence and every later one: (start instant in UTC, list),
+    # sorted by start. ``occurrence_attendees`` still wins for its occurrences.
+    attendees_from: tuple[tuple[datetime, tuple[Address, ...]], ...] = field(
+        default=(), compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,10 @@
 For each event with calls in ``[now, now + horizon)``, every reachable
 attendee is rung once per occurrence at the occurrence's start minute in
 the event's own zone, moved earlier by the lead time, plus one job set per
-redial attempt. Calls in the quiet hours are dropped unless allowed. The
+redial attempt. An occurrence with its own attendee list (a RECURRENCE-ID
+override, or a REPLY to that occurrence) rings that list's callees instead,
+and callees rung at the same occurrences share one compiled schedule.
+Calls in the quiet hours are dropped unless allowed. The
 schedule compiler turns each call series into exact cron expressions, and
 each (attendee, expression) pair becomes one ``DesiredJob``.
 
@@ -252,9 +255,9 @@ def _plan_event(
     report.problems.extend(attendee_problems)
     report.problems.extend(shared_number_warnings(event, callees, skipped))
     report.problems.extend(shared_problems)
-    occurrence_callees = _occurrence_callees(event, directory, settings, report, now=now)
-    groups = group_callees(callees, occurrence_callees)
-    report.callees = list(callees) + [c for g in groups if g.only_at is not None for c in g.callees]
+    occurrence_callees, callees_from = _occurrence_callees(event, directory, settings, report, now=now)
+    groups = group_callees(callees, occurrence_callees, callees_from)
+    report.callees = list(callees) + [c for g in groups if not g.in_series for c in g.callees]
 
     zone = ZoneInfo(event.zone)
     report.occurrences = [o.astimezone(zone) for o in event.occurrences(now, horizon_end)]
@@ -313,13 +316,10 @@ def _plan_event(
     report.schedule = main_schedules.get(groups[0]) if groups else None
     for group in groups:
         if group.has_exceptions:
+            rung = [o for o in report.occurrences if group.rings_at(o)]
             exception = CalleeException(
-                not_called=tuple(o for o in report.occurrences if o in group.not_at),
-                called_only=(
-                    None
-                    if group.only_at is None
-                    else tuple(o for o in report.occurrences if o in group.only_at)
-                ),
+                not_called=tuple(o for o in report.occurrences if o not in rung),
+                called_only=None if group.in_series else tuple(rung),
                 schedule=main_schedules.get(group),
             )
             for callee in group.callees:
@@ -331,19 +331,22 @@ def _plan_event(
 
 def _occurrence_callees(
     event: Event, directory: Directory, settings: Settings, report: MeetingReport, *, now: datetime
-) -> dict[datetime, list[Callee]]:
-    """Return the callees of each occurrence whose attendee list differs from the series'.
+) -> tuple[dict[datetime, list[Callee]], list[tuple[datetime, list[Callee]]]]:
+    """Return the callees of the event's per-occurrence and from-an-occurrence-on attendee lists.
 
-    Occurrences whose every attempt rings before ``now`` are left out: they
-    cannot change a schedule. Problems the series' list already reported are
-    not repeated.
+    Single occurrences whose every attempt rings before ``now`` are left
+    out because they cannot change a schedule. Problems the series' list
+    already reported are not repeated.
     """
     latest_offset = max(0, settings.redial * settings.redial_after_minutes - settings.lead_minutes)
     earliest = now - timedelta(minutes=latest_offset + 1)
     reported = {problem.message for problem in report.problems}
     found: dict[datetime, list[Callee]] = {}
-    for instant, attendees in event.occurrence_attendees.items():
-        if instant < earliest:
+    found_from: list[tuple[datetime, list[Callee]]] = []
+    lists = [(instant, attendees, False) for instant, attendees in event.occurrence_attendees.items()]
+    lists += [(instant, attendees, True) for instant, attendees in event.attendees_from]
+    for instant, attendees, from_on in lists:
+        if instant < earliest and not from_on:
             continue
         occurrence = replace(event, attendees=attendees)
         callees, skipped, problems = resolve_callees(
@@ -359,8 +362,11 @@ def _occurrence_callees(
             if problem.message not in reported:
                 reported.add(problem.message)
                 report.problems.append(problem)
-        found[instant] = callees
-    return found
+        if from_on:
+            found_from.append((instant, callees))
+        else:
+            found[instant] = callees
+    return found, found_from
 
 
 def _compile_group(
@@ -383,13 +389,13 @@ def _compile_group(
     if group.has_exceptions:
         times = CallTimes(group.event_for(event), offset, times.check_quiet_hours)
         calls = times.intended(now, horizon_end)
-    if group.only_at is None:
+    if group.follows_rule:
         rrule = event.rrule
         first_call = (event.start.astimezone(timezone.utc) + offset).astimezone(zone)
     else:
         # Only single occurrences: their calls are dated, never a rule's.
         rrule = None
-        first_call = (min(group.only_at) + offset).astimezone(zone)
+        first_call = (min(group.also_at) + offset).astimezone(zone)
     if not calls and not rrule:
         return None, [], None
     # A recurring meeting with no call inside the horizon is still compiled: its

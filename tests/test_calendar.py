@@ -518,3 +518,21 @@ def test_events_without_overrides_have_no_occurrence_attendees():
     events = load("overrides.ics", "attendees.ics", "version_seq2.ics").events
     assert events
     assert all(event.occurrence_attendees == {} for event in events)
+
+
+def test_this_and_future_override_sets_later_lists(tmp_path):
+    text = (DATA / "override_attendees.ics").read_text()
+    text = text.replace(
+        "RECURRENCE-ID;TZID=Asia/Kolkata:20270118T100000", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Kolkata:20270118T100000"
+    )
+    path = tmp_path / "future.ics"
+    path.write_text(text, newline="")
+    event = events_by_uid(load_events([str(path)]))[OVERRIDE_UID]
+    assert [start for start, _ in event.attendees_from] == [utc("2027-01-18T06:00Z")]
+    assert sorted(partstats(event.attendees_from[0][1])) == ["asha@example.com", "meera@example.com", "priya@example.com"]
+    # 1 February and 8 February differ from the list in force from 18 January on.
+    assert sorted(event.occurrence_attendees) == [
+        utc("2027-01-11T04:30Z"),
+        utc("2027-02-01T04:30Z"),
+        utc("2027-02-08T05:00Z"),
+    ]

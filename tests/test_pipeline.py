@@ -810,3 +810,74 @@ def test_samples_without_occurrence_exceptions(monkeypatch):
     state = pipeline.build_desired([str(SAMPLES)], SAMPLE_SETTINGS, now=NOW)
     assert all(not meeting.exceptions for meeting in state.meetings)
     assert sorted(compiled) == sorted(m.event.uid for m in state.meetings if m.schedule is not None)
+
+
+THIS_AND_FUTURE_ICS = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Invented//This and future//EN
+BEGIN:VEVENT
+UID:this-and-future@example.com
+DTSTAMP:20261201T090000Z
+SUMMARY:Weekly review
+DTSTART;TZID=Asia/Kolkata:20270104T100000
+DURATION:PT30M
+RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=6
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:asha@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:vikram@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:this-and-future@example.com
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Asia/Kolkata:20270118T100000
+SEQUENCE:1
+DTSTAMP:20261202T090000Z
+SUMMARY:Weekly review, new group
+DTSTART;TZID=Asia/Kolkata:20270118T100000
+DURATION:PT30M
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:asha@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ravi@example.com
+END:VEVENT
+BEGIN:VEVENT
+UID:this-and-future@example.com
+RECURRENCE-ID;TZID=Asia/Kolkata:20270201T100000
+SEQUENCE:1
+DTSTAMP:20261202T090000Z
+SUMMARY:Weekly review, everyone
+DTSTART;TZID=Asia/Kolkata:20270201T100000
+DURATION:PT30M
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:asha@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:vikram@example.com
+ATTENDEE;PARTSTAT=ACCEPTED:mailto:ravi@example.com
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_this_and_future_override_changes_later_lists(tmp_path):
+    calendar = tmp_path / "future.ics"
+    calendar.write_text(THIS_AND_FUTURE_ICS.replace("\n", "\r\n"), encoding="utf-8", newline="")
+    people = tmp_path / "people.csv"
+    people.write_text(OVERRIDE_DIRECTORY_CSV, encoding="utf-8")
+    state = pipeline.build_desired([str(calendar)], Settings(directories=(str(people),)), now=NOW)
+    fires = fires_by_callee(state)
+    mondays = [utc(2027, 1, day, 4, 30) for day in (4, 11, 18, 25)] + [utc(2027, 2, 1, 4, 30)]
+    assert fires["asha@example.com"] == mondays
+    # Vikram leaves the series from 18 January on but is on the 1 February list.
+    assert fires["vikram@example.com"] == [mondays[0], mondays[1], mondays[4]]
+    assert fires["ravi@example.com"] == mondays[2:]
+    assert [p for p in state.problems if p.level == "error"] == []
+
+
+@pytest.mark.parametrize("name", ["override_attendees.ics", "future.ics"])
+def test_override_fires_match_recurring_ical_events(tmp_path, name):
+    from bench.override_calls import expected_calls  # counts calls without ics2conf's calendar code
+
+    (tmp_path / "future.ics").write_text(THIS_AND_FUTURE_ICS.replace("\n", "\r\n"), encoding="utf-8", newline="")
+    path = OVERRIDE_ICS if name == "override_attendees.ics" else tmp_path / name
+    people = tmp_path / "people.csv"
+    people.write_text(OVERRIDE_DIRECTORY_CSV, encoding="utf-8")
+    end = NOW + timedelta(days=30)
+    state = pipeline.build_desired([str(path)], Settings(directories=(str(people),)), now=NOW)
+    planned = sorted((instant, key) for key, instants in fires_by_callee(state, end).items() for instant in instants)
+    phones = {"priya@example.com", "asha@example.com", "vikram@example.com", "meera@example.com", "ravi@example.com"}
+    expected = sorted(call for calls in expected_calls(path, phones, NOW, end).values() for call in calls.elements())
+    assert planned == expected
