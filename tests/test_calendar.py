@@ -520,6 +520,72 @@ def test_events_without_overrides_have_no_occurrence_attendees():
     assert all(event.occurrence_attendees == {} for event in events)
 
 
+# --- version ties and repeated warnings ---------------------------------------
+
+
+def test_version_tie_independent_of_order():
+    first, second = str(DATA / "version_tie_a.ics"), str(DATA / "version_tie_b.ics")
+    forward = load_events([first, second])
+    backward = load_events([second, first])
+    assert [e.summary for e in forward.events] == [e.summary for e in backward.events]
+    assert forward.events[0].summary == backward.events[0].summary
+
+
+def test_version_tie_warns_with_both_files():
+    first, second = str(DATA / "version_tie_a.ics"), str(DATA / "version_tie_b.ics")
+    result = load_events([first, second])
+    [problem] = result.problems
+    assert problem.level == "warning"
+    assert problem.uid == "tied@example.com"
+    assert "tied@example.com" in problem.message
+    assert first in problem.message
+    assert second in problem.message
+
+
+def test_version_tie_prefers_later_last_modified(tmp_path):
+    template = (DATA / "version_tie_a.ics").read_text()
+    newer = tmp_path / "newer.ics"
+    newer.write_text(
+        template.replace("Board review (room 1)", "Board review (moved)").replace(
+            "DTSTAMP:20261201T090000Z", "DTSTAMP:20261201T090000Z\nLAST-MODIFIED:20261130T090000Z"
+        )
+    )
+    for order in ([str(newer), str(DATA / "version_tie_a.ics")], [str(DATA / "version_tie_a.ics"), str(newer)]):
+        assert [e.summary for e in load_events(order).events] == ["Board review (moved)"]
+
+
+def test_identical_copies_do_not_warn(tmp_path):
+    copy = tmp_path / "copy.ics"
+    copy.write_bytes((DATA / "version_tie_a.ics").read_bytes())
+    result = load_events([str(DATA / "version_tie_a.ics"), str(copy)])
+    assert result.problems == []
+
+
+def test_many_events_without_uid_warn_once(tmp_path):
+    event = "BEGIN:VEVENT\r\nDTSTART:20270111T043000Z\r\nSUMMARY:No UID\r\n"
+    nested = event * 5000 + "END:VEVENT\r\n" * 5000
+    path = tmp_path / "nested.ics"
+    path.write_text(f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{nested}END:VCALENDAR\r\n", newline="")
+    result = load_events([str(path)])
+    no_uid = [p for p in result.problems if "no UID" in p.message]
+    assert len(no_uid) == 1
+    assert "5000 events" in no_uid[0].message
+    assert str(path) in no_uid[0].message
+    assert [p for p in result.problems if p.level == "error"] == []
+
+
+def test_identical_warnings_are_counted(tmp_path):
+    line = "X-BROKEN\r\n"
+    path = tmp_path / "broken.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:counted@example.com\r\n"
+        f"DTSTART:20270111T043000Z\r\n{line * 3}END:VEVENT\r\nEND:VCALENDAR\r\n",
+        newline="",
+    )
+    messages = [p.message for p in load_events([str(path)]).problems]
+    assert len(messages) == len(set(messages))
+
+
 def test_this_and_future_override_sets_later_lists(tmp_path):
     text = (DATA / "override_attendees.ics").read_text()
     text = text.replace(
