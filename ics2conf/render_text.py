@@ -355,6 +355,9 @@ def render_inspect(
             elif exception is not None and exception.not_called:
                 starts = ", ".join(format_moment(start, event.zone) for start in exception.not_called)
                 console.print(Text(f"      not rung at: {starts}"))
+            if exception is not None and exception.schedule is not None:
+                own = "; ".join(part.cron_expression for part in exception.schedule.parts)
+                console.print(Text(f"      own schedule: {own or 'no expression'}"))
         if meeting.skipped:
             console.print(f"  attendees skipped ({len(meeting.skipped)}):")
             for skipped in meeting.skipped:
@@ -365,7 +368,8 @@ def render_inspect(
         for extra in getattr(meeting, "redial_schedules", None) or ():
             parts.extend(extra.parts)
         if parts:
-            console.print(f"  schedule ({len(parts)} expression{'s' if len(parts) != 1 else ''} per attendee):")
+            whom = "per attendee without their own schedule" if exceptions else "per attendee"
+            console.print(f"  schedule ({len(parts)} expression{'s' if len(parts) != 1 else ''} {whom}):")
             for part in parts:
                 console.print(Text(f"    {part.cron_expression}  ({describe_schedule(part.cron_expression)}, {part.timezone})"))
         for problem in getattr(meeting, "problems", None) or ():

@@ -881,3 +881,19 @@ def test_override_fires_match_recurring_ical_events(tmp_path, name):
     phones = {"priya@example.com", "asha@example.com", "vikram@example.com", "meera@example.com", "ravi@example.com"}
     expected = sorted(call for calls in expected_calls(path, phones, NOW, end).values() for call in calls.elements())
     assert planned == expected
+
+
+def test_inspect_text_shows_callee_exceptions(tmp_path):
+    from rich.console import Console
+
+    from ics2conf.render_text import render_inspect
+
+    console = Console(record=True, width=200, color_system=None)
+    render_inspect(console, plan_overrides(tmp_path).meetings, now=NOW, horizon_days=30)
+    lines = [line.strip() for line in console.export_text().splitlines()]
+    vikram = lines.index("Vikram Iyer <vikram@example.com> -> 09876543211")
+    assert lines[vikram + 1] == "not rung at: Mon 2027-01-11 10:00 IST, Mon 2027-01-18 11:30 IST"
+    assert lines[vikram + 2] == "own schedule: 0 10 4 1 * 2027; 0 10 1 2 * 2027"
+    ravi = lines.index("Ravi Kumar <ravi@example.com> -> 09876543214")
+    assert lines[ravi + 1] == "rung only at: Mon 2027-02-01 10:00 IST"
+    assert "schedule (3 expressions per attendee without their own schedule):" in lines
