@@ -36,8 +36,40 @@ class UnknownTimezoneError(ValueError):
         self.tzid = tzid
 
 
+# Files in a system zoneinfo folder that zoneinfo.available_timezones() lists
+# but that are not IANA zones: ``localtime`` is the machine's own zone, so a
+# job would follow the server, ``posixrules`` is a template for POSIX TZ
+# strings, and ``Factory`` is a placeholder with a "-00" abbreviation.
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+# Folders of whole copies of the database: ``posix/`` equals the main zones
+# and ``right/`` counts leap seconds in its UTC offsets.
+_COPY_FOLDERS = ("posix/", "right/")
+
+
+@functools.cache
+def iana_zone_names() -> frozenset[str]:
+    """Return the zone names accepted in TZIDs and settings: zoneinfo's list without system-only files."""
+    return frozenset(
+        name for name in available_timezones() if name not in _NOT_ZONES and not name.startswith(_COPY_FOLDERS)
+    )
+
+
+def copied_zone(name: str) -> str | None:
+    """Return ``X`` for a ``posix/X`` or ``right/X`` name whose X is an IANA zone, else None.
+
+    ``right/`` zones subtract leap seconds from UTC, but a calendar gives civil
+    (wall-clock) times, and those are the times of the main zone.
+    """
+    for folder in _COPY_FOLDERS:
+        if name.startswith(folder) and name[len(folder):] in iana_zone_names():
+            return name[len(folder):]
+    return None
+
+
 def zone_info(name: str) -> ZoneInfo:
     """Return the ZoneInfo of an IANA name, raising UnknownTimezoneError when there is none."""
+    if name not in iana_zone_names():
+        raise UnknownTimezoneError(name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -120,11 +152,7 @@ def zone_name_hints(tzid: str | None) -> list[str]:
 
 
 def _is_zone_name(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+    return name in iana_zone_names()
 
 
 def iana_name(tz: tzinfo | None, *, tzid: str | None = None, default_timezone: str = "Asia/Kolkata") -> str | None:
@@ -250,6 +278,11 @@ def register_tzid_aliases(text: str) -> list[tuple[str, str]]:
     aliases = []
     for tzid in sorted(written):
         key = tzp.clean_timezone_id(tzid)
+        if key and key not in defined and copied_zone(key):
+            zone = canonical_zone(copied_zone(key))
+            cache[key] = ZoneInfo(zone)
+            aliases.append((tzid, zone))
+            continue
         if not key or key in defined or zone_name_hints(tzid):
             continue  # icalendar resolves it, or a VTIMEZONE defines it
         zone = _alias_zone(key)
@@ -280,7 +313,7 @@ def _alias_zone(name: str) -> str | None:
 
 @functools.cache
 def _lower_case_zone_names() -> dict[str, str]:
-    names = {name.lower(): name for name in available_timezones()}
+    names = {name.lower(): name for name in iana_zone_names()}
     names.update({windows.lower(): zone for windows, zone in WINDOWS_TO_OLSON.items()})
     return names
 
@@ -310,7 +343,9 @@ def unknown_tzid(prop) -> str | None:
 
     icalendar leaves such a value naive, which would otherwise read as a
     floating time; RFC 5545 section 3.2.19 makes a TZID without a matching
-    VTIMEZONE an error, so it is reported instead of guessed.
+    VTIMEZONE an error, so it is reported instead of guessed. A TZID that
+    icalendar resolved to a file of the system zoneinfo folder that is not an
+    IANA zone (``localtime``, ``Factory``) is reported the same way.
     """
     values = prop if isinstance(prop, list) else [prop]
     for value in values:
@@ -321,6 +356,10 @@ def unknown_tzid(prop) -> str | None:
         for item in _datetimes_of(value):
             if isinstance(item, datetime) and item.tzinfo is None:
                 return str(tzid)
+            if isinstance(item, datetime) and isinstance(item.tzinfo, ZoneInfo):
+                if item.tzinfo.key not in iana_zone_names():
+                    # icalendar found a system-only file such as localtime.
+                    return str(tzid)
     return None
 
 

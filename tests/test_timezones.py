@@ -314,3 +314,47 @@ def test_broken_vtimezone_spares_other_events(tmp_path):
     assert [p.level for p in load.problems] == ["warning", "error"]
     assert "VTIMEZONE 'Broken Zone' is invalid" in load.problems[0].message
     assert load.problems[1].uid == "broken@example.com"
+
+
+# (UID in system_zone_files.ics, TZID written, IANA zone read or None for an error)
+SYSTEM_ZONE_FILES = [
+    ("localtime@example.com", "localtime", None),
+    ("posixrules@example.com", "posixrules", None),
+    ("factory@example.com", "Factory", None),
+    ("right@example.com", "right/Asia/Kolkata", "Asia/Kolkata"),
+    ("posix@example.com", "posix/Asia/Kolkata", "Asia/Kolkata"),
+    ("etc-localtime@example.com", "/etc/localtime", None),
+    ("dotdot@example.com", "/usr/share/zoneinfo/../../../etc/localtime", None),
+    ("posix-unknown@example.com", "posix/Nowhere/City", None),
+]
+
+
+@pytest.mark.parametrize(("uid", "tzid", "zone"), SYSTEM_ZONE_FILES, ids=[c[1] for c in SYSTEM_ZONE_FILES])
+def test_system_zone_file_tzid(uid, tzid, zone):
+    result = load_events([str(DATA / "system_zone_files.ics")])
+    events = {e.uid: e for e in result.events}
+    errors = {p.uid: p.message for p in result.problems if p.level == "error"}
+    if zone is None:
+        assert uid not in events
+        assert "unknown time zone" in errors[uid]
+        assert repr(tzid) in errors[uid]
+    else:
+        assert uid not in errors
+        assert events[uid].zone == zone
+        assert events[uid].occurrences(datetime(2027, 1, 1, tzinfo=UTC), datetime(2027, 2, 1, tzinfo=UTC)) == [
+            utc("2027-01-05T04:30Z")
+        ]
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "posix/Asia/Kolkata", "right/UTC"])
+def test_zone_info_rejects_system_files(name):
+    with pytest.raises(timezones.UnknownTimezoneError):
+        timezones.zone_info(name)
+
+
+def test_iana_zone_names_excludes_system_files():
+    names = timezones.iana_zone_names()
+    assert "Asia/Kolkata" in names
+    assert "UTC" in names
+    assert not {"localtime", "posixrules", "Factory"} & names
+    assert not [n for n in names if n.startswith(("posix/", "right/"))]
