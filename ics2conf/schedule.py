@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .cronexpr import MAX_YEAR, MIN_YEAR, CronSyntaxError, fire_times, parse_cron
+from .cronexpr import MAX_YEAR, MIN_YEAR, CronExpression, CronSyntaxError, fire_times, parse_cron
 from .drafts import Draft, dated_drafts, join_all, range_fields
 from .dst import colliding_months
 from .errors import ScheduleError
@@ -252,6 +252,23 @@ def _default_check_end(
     return end
 
 
+# Without a year field, day-of-month, month and day-of-week repeat with the
+# Gregorian calendar's 400-year cycle.
+_GREGORIAN_CYCLE_YEARS = 400
+
+
+def _has_fire_day(parsed: CronExpression, year: int, month: int) -> bool:
+    """Return whether ``parsed`` has a fire day in ``year``-``month`` or later, up to its last year."""
+    last_year = max(parsed.years) if parsed.years is not None else year + _GREGORIAN_CYCLE_YEARS
+    for current_year in range(year, last_year + 1):
+        if parsed.years is not None and current_year not in parsed.years:
+            continue
+        for current_month in sorted(parsed.months):
+            if (current_year, current_month) >= (year, month) and parsed.days(current_year, current_month):
+                return True
+    return False
+
+
 def _assemble(
     series: CallSeries,
     drafts: list[Draft],
@@ -265,6 +282,10 @@ def _assemble(
         fires = _fires(draft, now, checked_until)
         parsed = parse_cron(draft.expression)
         can_fire_later = parsed.years is None or max(parsed.years) > checked_until.year
+        if not fires and can_fire_later:
+            # A part without fires in the window may still never fire at all
+            # (30 February): such a job would never run, so it is dropped.
+            can_fire_later = _has_fire_day(parsed, checked_until.year, checked_until.month)
         if fires or can_fire_later:
             evaluated.append((draft, fires))
     never = datetime.max.replace(tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,8 @@ from icalendar.prop import vRecur
 
 from ics2conf import rrule_check
 from ics2conf.calendar import load_events
+from ics2conf.schedule import compile_schedule, verify_schedule
+from schedule_support import make_series
 
 DATA = Path(__file__).parent / "data"
 WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
@@ -150,3 +152,21 @@ def test_dtend_before_dtstart_uses_dtstart():
     result = load_events([str(DATA / "rrule_never_occurs.ics")])
     event = next(e for e in result.events if e.uid == "end-before-start@example.com")
     assert event.occurrences(*WINDOW) == [datetime(2027, 1, 5, 4, 30, tzinfo=UTC)]
+
+
+# (rule, the cron expressions of the compiled schedule)
+IMPOSSIBLE_DAY_SCHEDULES = [
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", ["0 10 5 1 * 2027"]),
+    ("FREQ=MONTHLY;BYMONTH=4;BYMONTHDAY=31", ["0 10 5 1 * 2027"]),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", ["0 10 29 2 * 2027-2099", "0 10 5 1 * 2027"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expressions"), IMPOSSIBLE_DAY_SCHEDULES, ids=[c[0] for c in IMPOSSIBLE_DAY_SCHEDULES])
+def test_schedule_drops_parts_that_never_fire(text, expressions):
+    ist = timezone(timedelta(hours=5, minutes=30))
+    now = datetime(2027, 1, 4, 8, 0, tzinfo=ist)
+    series = make_series("Asia/Kolkata", datetime(2027, 1, 5, 10, 0), text)
+    schedule = compile_schedule(series, now=now, horizon_end=now + timedelta(days=30))
+    assert [part.cron_expression for part in schedule.parts] == expressions
+    verify_schedule(schedule, series, start=now, end=schedule.checked_until)
