@@ -1,7 +1,7 @@
 """Validate RRULE values against RFC 5545 section 3.3.10 before expansion.
 
 dateutil and recurring-ical-events accept rules that the RFC forbids and
-then loop forever (``INTERVAL=0``), fire on other days than the rule says
+then loop forever (``INTERVAL=0``), fire on other days than the rule states
 (``BYMONTHDAY=0`` reads as daily) or fail with an unrelated message
 ("UNTIL parameter is missing"). ``rule_error`` names the first forbidden
 part so the event can be rejected with a message the user can act on.
@@ -31,7 +31,7 @@ _RANGES = (
     ("BYSETPOS", 1, 366, True),
 )
 _WEEKDAY = re.compile(r"^([+-]?)(\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
-# The longest each month can be, counting 29 February.
+# The maximum number of days of each month, counting 29 February.
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 

@@ -411,7 +411,7 @@ _UID_LINE = re.compile(r"^UID(?:;[^:]*)?:(.*)$", re.IGNORECASE)
 
 
 def _dropped_component_problem(dropped: list[str], message: str, source: str) -> Problem:
-    """Return the problem for ``dropped`` lines, whose component never ended; ``message`` says why.
+    """Return the problem for ``dropped`` lines, whose component never ended; ``message`` states why.
 
     A dropped VEVENT is an error carrying its UID, because without it the
     meeting would look removed and its jobs would be deleted. The CLI holds

@@ -37,8 +37,8 @@ class UnknownTimezoneError(ValueError):
 
 
 # Files in a system zoneinfo folder that zoneinfo.available_timezones() lists
-# but that are not IANA zones: ``localtime`` is the machine's own zone, so a
-# job would follow the server, ``posixrules`` is a template for POSIX TZ
+# but that are not IANA zones. ``localtime`` is the machine's own zone, so a
+# job would follow the server. ``posixrules`` is a template for POSIX TZ
 # strings, and ``Factory`` is a placeholder with a "-00" abbreviation.
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 # Folders of whole copies of the database: ``posix/`` equals the main zones

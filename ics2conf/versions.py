@@ -4,10 +4,10 @@ A version records what ranks it against other versions of the same UID,
 whether it cancels the meeting, and the iTIP METHOD and X-WR-TIMEZONE of the
 calendar it came in. Versions rank by SEQUENCE, then the later of DTSTAMP
 and LAST-MODIFIED (RFC 5546 section 2.1.5), then cancellation, then
-LAST-MODIFIED alone, CREATED, and last a SHA-256 hash of the VEVENT text.
-The hash makes the choice between two different versions that tie on
-everything else independent of the order of the inputs; ``tied_versions``
-warns about such pairs.
+LAST-MODIFIED alone, CREATED, and last a SHA-256 hash of the VEVENT's
+properties. Because of the hash, the choice between two different versions
+that tie on everything else does not depend on the order of the inputs.
+``tied_versions`` warns about such pairs.
 """
 
 from __future__ import annotations
@@ -355,7 +355,11 @@ def _check_times(component: icalendar.Event, uid: str, source: str, problems: li
                 )
             )
     rules = component.get("RRULE")
-    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+    if rules is None:
+        rules = []
+    elif not isinstance(rules, list):
+        rules = [rules]
+    for rule in rules:
         if not isinstance(rule, vRecur) or rrule_check.rule_error(rule):
             continue  # an invalid rule is an error when the event is built
         for reason in rrule_check.rule_warnings(rule, start):
