@@ -86,6 +86,22 @@ class MeetingReport:
     # of callees (the series' callees without exceptions, when there are any).
     exceptions: dict[str, CalleeException] = field(default_factory=dict)
 
+    @classmethod
+    def empty(cls, event: Event, room: str | None, problems: list[Problem] | None = None) -> "MeetingReport":
+        """Return the report of an event with nothing planned yet."""
+        return cls(
+            event=event,
+            room=room,
+            callees=[],
+            skipped=[],
+            occurrences=[],
+            calls=[],
+            schedule=None,
+            redial_schedules=[],
+            exact_until=None,
+            problems=list(problems or []),
+        )
+
 
 @dataclass
 class DesiredState:
@@ -194,18 +210,7 @@ def _failed_report(event: Event, room: str | None, error: CalendarError) -> Meet
         source=event.source,
         uid=event.uid,
     )
-    return MeetingReport(
-        event=event,
-        room=room,
-        callees=[],
-        skipped=[],
-        occurrences=[],
-        calls=[],
-        schedule=None,
-        redial_schedules=[],
-        exact_until=None,
-        problems=[problem],
-    )
+    return MeetingReport.empty(event, room, [problem])
 
 
 def _plan_event(
@@ -218,18 +223,7 @@ def _plan_event(
     horizon_end: datetime,
 ) -> tuple[MeetingReport, list[DesiredJob], list[datetime], bool]:
     """Plan one event: its report, its jobs, one instant per call for the budget, failure."""
-    report = MeetingReport(
-        event=event,
-        room=room,
-        callees=[],
-        skipped=[],
-        occurrences=[],
-        calls=[],
-        schedule=None,
-        redial_schedules=[],
-        exact_until=None,
-        problems=[],
-    )
+    report = MeetingReport.empty(event, room)
     if event.all_day:
         report.room = None
         report.problems.append(
