@@ -233,7 +233,7 @@ class JobSpec:
 
 @dataclass(frozen=True)
 class DesiredJob:
-    """A job the calendar asks for: one attendee, one schedule part."""
+    """A job the calendar requires: one attendee, one schedule part."""
 
     spec: JobSpec
     event_uid: str
@@ -342,7 +342,7 @@ class Update:
 
 @dataclass(frozen=True)
 class Delete:
-    """Remove a remote job; ``reason`` says why in a few words for the plan."""
+    """Remove a remote job. ``reason`` is a short explanation shown in the plan."""
 
     remote: RemoteJob
     reason: str

@@ -85,7 +85,7 @@ def hold_deletes(plan: Plan, state: DesiredState) -> tuple[Plan, list[Delete]]:
 
     A file that failed to read, or an event with an error, is missing from the desired jobs,
     so its existing jobs would look removed. When an error names no event (a whole file or
-    feed), every delete is held; otherwise only the deletes of the events named by an error.
+    feed), every delete is held. Otherwise only the deletes of the events named by an error are held.
     """
     errors = [p for p in state.problems if p.level == "error"]
     failed = set(getattr(state, "failed_uids", ()) or ())
@@ -137,7 +137,7 @@ def plan_against(
     """Diff the desired jobs against the account's jobs, holding deletes that input errors may cause.
 
     Without KOOKOO_API_KEY the desired URLs carry a placeholder key, so the
-    ``api_key`` query parameter is left out of the comparison; a sync always
+    ``api_key`` query parameter is left out of the comparison. A sync always
     has the real key and compares it.
     """
     ignored = frozenset() if settings.kookoo_api_key else frozenset({"api_key"})

@@ -124,7 +124,7 @@ def statuses_of(report: syncer.SyncReport) -> dict[int, Any]:
 
 
 def lock_notice(settings: Settings, output: Output) -> Callable[[str | None], None]:
-    """Return the callback that says, once, why a sync pauses for the namespace lock."""
+    """Return the callback that prints, once, why a sync pauses for the namespace lock."""
 
     def notice(pid: str | None) -> None:
         holder = f"process {pid}" if pid else "another process"

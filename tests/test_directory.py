@@ -180,8 +180,10 @@ def test_conflicting_files_keep_first_and_warn(tmp_path):
     directory = load_directory([str(first), str(second)])
     assert directory.lookup("d@example.com") == "+91 98765 43223"
     [problem] = _conflicts(directory)
-    assert str(first) in problem.message and str(second) in problem.message
-    assert "+91 98765 43223" in problem.message and "+91 98765 43224" in problem.message
+    assert str(first) in problem.message
+    assert str(second) in problem.message
+    assert "+91 98765 43223" in problem.message
+    assert "+91 98765 43224" in problem.message
 
 
 @pytest.mark.parametrize(
