@@ -26,6 +26,7 @@ from . import rrule_check, timezones
 from .errors import ConfigError
 from .model import Address, Event, Problem
 from .occurrences import OccurrenceIndex
+from .past import drop_past_events
 from .sources import read_inputs
 from .versions import Version, describe, instant_key, read_block, tied_versions
 
@@ -43,6 +44,8 @@ class CalendarLoad:
     cancelled: list[tuple[str, str, str]] = field(default_factory=list)  # (uid, summary, source)
     problems: list[Problem] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    # UIDs of meetings left out unread because they ended before the cutoff.
+    past_uids: set[str] = field(default_factory=set)
 
 
 def load_events(
@@ -51,8 +54,14 @@ def load_events(
     default_timezone: str = "Asia/Kolkata",
     stdin: BinaryIO | None = None,
     session: requests.Session | None = None,
+    past_cutoff: date | None = None,
 ) -> CalendarLoad:
-    """Read the inputs and return the newest, not cancelled version of each meeting."""
+    """Read the inputs and return the newest, not cancelled version of each meeting.
+
+    With ``past_cutoff``, meetings whose every occurrence starts on a date
+    before it are left out without being parsed (see ``past``) and only
+    their UIDs are kept in ``past_uids``.
+    """
     try:
         default_zone = timezones.zone_info(default_timezone)
     except timezones.UnknownTimezoneError:
@@ -62,10 +71,20 @@ def load_events(
 
     read = read_inputs(inputs, stdin=stdin, session=session)
     load = CalendarLoad(problems=list(read.problems), sources=list(read.sources))
+    event_numbers: list[list[int] | None] = [None] * len(read.calendars)
+    if past_cutoff is not None:
+        texts, past_events = drop_past_events([block.text for block in read.calendars], past_cutoff)
+        for block, text in zip(read.calendars, texts):
+            block.text = text
+        load.past_uids = past_events.uids
+        event_numbers = past_events.event_numbers
     versions: dict[str, list[Version]] = {}
     order = 0
     for block_index, block in enumerate(read.calendars):
-        for version in read_block(block.text, block.source, block_index, default_timezone, load.problems):
+        versions_read = read_block(
+            block.text, block.source, block_index, default_timezone, load.problems, event_numbers[block_index]
+        )
+        for version in versions_read:
             version.order = order
             order += 1
             versions.setdefault(version.uid, []).append(version)

@@ -366,7 +366,7 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
     if run.fmt == "json":
         document = render.plan_document(
             prepared.plan, meetings, problems, command=command, now=prepared.now,
-            dry_run=dry_run, result=result, statuses=statuses,
+            dry_run=dry_run, result=result, statuses=statuses, past_uids=prepared.state.past_uids,
         )
         run.output.write_json(json.dumps(document, indent=2, ensure_ascii=False))
         return
@@ -383,7 +383,7 @@ def _render_plan(run: Run, prepared: runs.PreparedPlan, problems: list, *, comma
     )
     render_text.render_plan(
         run.output.console, prepared.plan, meetings, orphan_title=orphan_title, statuses=statuses,
-        no_changes=no_changes, names=prepared.names,
+        no_changes=no_changes, names=prepared.names, past_uids=prepared.state.past_uids,
     )
     if result is None:
         return
@@ -500,7 +500,7 @@ def inspect(
     with command_run("inspect", flags, fmt=fmt, config=config, quiet=quiet) as run:
         settings = run.settings
         moment = runs.resolve_now(settings)
-        state = runs.build_desired(paths, settings, now=moment, stdin=runs.stdin_bytes())
+        state = runs.build_desired(paths, settings, now=moment, stdin=runs.stdin_bytes(), skip_past=False)
         if run.fmt == "json":
             document = render.inspect_document(
                 state.meetings, state.problems, now=moment, horizon_days=settings.horizon_days

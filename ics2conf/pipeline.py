@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .attendees import resolve_callees
@@ -115,6 +115,8 @@ class DesiredState:
     # UIDs whose jobs could not be built (a schedule or occurrence error). Their existing
     # jobs are not "no longer desired", so a sync must not delete them.
     failed_uids: list[str] = field(default_factory=list)
+    # UIDs of meetings that ended before the past cutoff, left out unread.
+    past_uids: list[str] = field(default_factory=list)
 
 
 def build_desired(
@@ -124,13 +126,33 @@ def build_desired(
     now: datetime,
     stdin=None,
     session=None,
+    skip_past: bool = True,
 ) -> DesiredState:
-    """Read the calendars and directories named in ``inputs`` and ``settings`` and plan their jobs."""
+    """Read the calendars and directories named in ``inputs`` and ``settings`` and plan their jobs.
+
+    With ``skip_past``, meetings that ended days before ``now`` are left out
+    unread (see ``past_cutoff``); ``inspect`` turns it off to list every meeting.
+    """
     load = load_events(
-        inputs, default_timezone=settings.default_timezone, stdin=stdin, session=session
+        inputs,
+        default_timezone=settings.default_timezone,
+        stdin=stdin,
+        session=session,
+        past_cutoff=past_cutoff(now, settings) if skip_past else None,
     )
     directory = load_directory(list(settings.directories))
     return build_desired_from_load(load, directory, settings, now=now)
+
+
+# Far more than any UTC offset (RFC 5545 allows up to 24 hours), so a meeting
+# dated before the cutoff in its own zone started before now in every zone.
+PAST_MARGIN = timedelta(days=3)
+
+
+def past_cutoff(now: datetime, settings: Settings) -> date:
+    """Return the date before which a meeting can no longer cause a call, redials included."""
+    last_redial = timedelta(minutes=settings.redial * settings.redial_after_minutes)
+    return (now - PAST_MARGIN - last_redial).date()
 
 
 def build_desired_from_load(
@@ -174,6 +196,7 @@ def build_desired_from_load(
         problems=problems,
         sources=list(load.sources),
         failed_uids=failed_uids,
+        past_uids=sorted(load.past_uids),
     )
 
 

@@ -298,13 +298,17 @@ def plan_document(
     dry_run: bool = False,
     result: dict[str, Any] | None = None,
     statuses: dict[int, Any] | None = None,
+    past_uids: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Return the JSON document of ``plan`` (and of its sync ``result`` when applied).
 
     ``statuses`` maps ``id(action)`` to the sync's result of that action (``status``,
     ``message``, ``job_id``); each change then carries its ``status``.
+    ``past_uids`` are the meetings left out unread because they ended; they
+    are counted, and a delete of one of their jobs still names its UID.
     """
-    uid_by_hash = {uid_hash(m.event.uid): m.event.uid for m in meetings}
+    uid_by_hash = {uid_hash(uid): uid for uid in past_uids}
+    uid_by_hash.update((uid_hash(m.event.uid), m.event.uid) for m in meetings)
     actions = sorted(plan.actions, key=action_sort_key)
     changes = []
     for action in actions:
@@ -330,6 +334,7 @@ def plan_document(
         },
         "changes": changes,
         "meetings": [meeting_dict(m) for m in sorted_meetings(meetings)],
+        "past_meetings_skipped": len(past_uids),
         "warnings": problem_dicts(with_future_sync_warnings(problems, meetings), "warning"),
         "errors": problem_dicts(problems, "error"),
         "result": result,

@@ -217,8 +217,12 @@ def render_plan(
     statuses: dict[int, Any] | None = None,
     no_changes: str = NO_CHANGES_MATCHED,
     names: Mapping[str, str] | None = None,
+    past_uids: Sequence[str] = (),
 ) -> None:
     """Print ``plan`` grouped by meeting, then its one-line summary.
+
+    ``past_uids`` are meetings left out unread because they ended: deletes of
+    their jobs are listed under their own heading, and they count as not shown.
 
     ``names`` maps lower-cased emails to the directory's names, shown for callees whose invite
     gives no name. ``no_changes`` is the sentence printed when the plan changes nothing (see ``no_changes_line``).
@@ -228,12 +232,17 @@ def render_plan(
     line saying so.
     """
     by_hash = {uid_hash(m.event.uid): m for m in meetings}
+    past_hashes = {uid_hash(uid) for uid in past_uids}
     grouped: dict[str, list] = defaultdict(list)
     orphans: list[Delete] = []
+    ended: list[Delete] = []
     for action in sorted(plan.actions, key=action_sort_key):
         if isinstance(action, Delete):
             parts = action.remote.name.split(".")
             meeting = by_hash.get(parts[2]) if len(parts) >= 5 else None
+            if meeting is None and len(parts) >= 5 and parts[2] in past_hashes:
+                ended.append(action)
+                continue
             if meeting is None:
                 orphans.append(action)
                 continue
@@ -263,12 +272,19 @@ def render_plan(
             console.print(Text(f"  (no jobs: {no_jobs_reason(meeting)})", style="dim"))
         console.print()
 
+    if ended:
+        console.print(Text("Jobs of meetings that have ended", style="bold"))
+        for action in ended:
+            _print_action(console, action, statuses, names)
+        console.print()
+
     if orphans:
         console.print(Text(orphan_title, style="bold"))
         for action in orphans:
             _print_action(console, action, statuses, names)
         console.print()
 
+    idle += len(past_uids)
     if idle:
         console.print(
             Text(

@@ -120,14 +120,22 @@ def _first_line(text: str) -> str:
 
 
 def read_block(
-    text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
+    text: str,
+    source: str,
+    block_index: int,
+    default_timezone: str,
+    problems: list[Problem],
+    event_numbers: list[int] | None = None,
 ) -> list[Version]:
     """Parse one VCALENDAR block and return its VEVENTs as versions, adding what went wrong to ``problems``.
 
     Identical problems of the block are reported once, with a count.
+    ``event_numbers`` gives the original number of each VEVENT when some were
+    left out of ``text`` (see ``past.drop_past_events``), so messages still
+    count events as the file does.
     """
     block_problems: list[Problem] = []
-    versions = _read_block(text, source, block_index, default_timezone, block_problems)
+    versions = _read_block(text, source, block_index, default_timezone, block_problems, event_numbers)
     problems.extend(collapse_repeats(block_problems))
     return versions
 
@@ -144,7 +152,12 @@ def collapse_repeats(problems: list[Problem]) -> list[Problem]:
 
 
 def _read_block(
-    text: str, source: str, block_index: int, default_timezone: str, problems: list[Problem]
+    text: str,
+    source: str,
+    block_index: int,
+    default_timezone: str,
+    problems: list[Problem],
+    event_numbers: list[int] | None = None,
 ) -> list[Version]:
     try:
         for tzid, reason, block in timezones.register_vtimezones(text, default_timezone=default_timezone):
@@ -176,7 +189,10 @@ def _read_block(
     for calendar in calendars:
         method = str(calendar.get("METHOD", "")).strip().upper()
         calendar_zone = _calendar_zone(calendar, source, problems)
-        for index, component in enumerate(calendar.walk("VEVENT")):
+        components = calendar.walk("VEVENT")
+        numbers = event_numbers if event_numbers is not None and len(event_numbers) == len(components) else None
+        for walked, component in enumerate(components):
+            index = numbers[walked] if numbers is not None else walked
             try:
                 version = _read_version(component, method, source, block_index, index, problems, missing_uids)
                 version.calendar_zone = calendar_zone
