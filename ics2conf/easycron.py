@@ -15,9 +15,19 @@ retry budget shared by all requests of one client:
     401, 403                     EasyCronAuthError, never retried
     other 4xx                    EasyCronError naming the job and the API's message
 
-The loop is written here and not delegated to urllib3's ``Retry`` because
-these rules differ per method within one session, and ``Retry`` has no
-wall-clock budget and would sleep for any ``Retry-After`` it is sent.
+tenacity's ``Retrying`` runs the loop. It retries an attempt that raised
+``_RetryableFailure`` (any other error propagates at once), stops after
+``max_attempts`` and waits an exponential backoff with equal jitter: half of
+min(backoff_max, backoff_base * 2 ** (attempt - 1)) fixed, half random. The
+client adds three pieces that tenacity has no built-in for. The wait is at
+least the server's ``Retry-After``. Each wait is reserved from a budget of
+``retry_budget_seconds`` shared by all requests of one client, and the
+retries stop when the next wait does not fit in what is left. After a 429 or
+a ``Retry-After``, every request of the client waits until that back-off ends,
+so no worker of a pool sends while another backs off. urllib3's own
+``Retry`` stays off because these rules differ per method within one
+session, and it would sleep for any ``Retry-After`` it is sent.
+
 On ``EasyCronUnknownOutcome`` the caller must re-list the account before
 trying the write again, so a job is never created twice.
 
@@ -27,18 +37,26 @@ never part of a message and never part of ``repr(client)``.
 
 from __future__ import annotations
 
+import functools
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn, cast
 from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random_exponential,
+)
 from urllib3.util.retry import Retry
 
 from .errors import ConfigError, EasyCronAuthError, EasyCronError, EasyCronUnknownOutcome
@@ -76,13 +94,36 @@ class RequestRecord:
     error: str | None = None
 
 
-@dataclass
-class _Failure:
-    """A retryable failure of one attempt."""
+class _RetryableFailure(Exception):
+    """A failure of one attempt that the rules retry. The retry loop catches it, so callers never see it."""
 
-    description: str
-    status: int | None = None
-    retry_after: float | None = None
+    def __init__(self, description: str, *, status: int | None = None, retry_after: float | None = None):
+        super().__init__(description)
+        self.description = description
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call with everything an attempt, a retry log line and the final error need."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None
+    json: Mapping[str, Any] | None
+    job_name: str | None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.method} {self.path}"
+
+    @property
+    def shown_path(self) -> str:
+        """The path with its query string, as the trace and RequestRecord show it."""
+        if not self.params:
+            return self.path
+        return self.path + "?" + "&".join(f"{k}={v}" for k, v in self.params.items())
 
 
 class EasyCronClient:
@@ -115,8 +156,10 @@ class EasyCronClient:
         self._api_key = api_key
         self._timeout = (connect_timeout, read_timeout)
         self._max_attempts = max(1, max_attempts)
-        self._backoff_base = backoff_base_seconds
-        self._backoff_max = backoff_max_seconds
+        # Equal jitter, as the module docstring describes: a fixed half plus a random half.
+        self._backoff = wait_exponential(
+            multiplier=backoff_base_seconds / 2, max=backoff_max_seconds / 2
+        ) + wait_random_exponential(multiplier=backoff_base_seconds / 2, max=backoff_max_seconds / 2)
         self._on_request = on_request
         self._sleep = sleep
         if session is None:
@@ -249,87 +292,93 @@ class EasyCronClient:
         job_name: str | None = None,
     ) -> requests.Response:
         """Send one call with retries; return a 2xx or 404 response or raise an EasyCronError."""
-        url = self.base_url + path
-        shown = path if not params else path + "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        endpoint = f"{method} {path}"
-        headers = {"X-API-Key": self._api_key, "Accept": "application/json"}
-        started = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
-            self._wait_for_pause()
-            sent_at = time.monotonic()
-            try:
-                response = self._session.request(
-                    method, url, params=params, json=json, headers=headers, timeout=self._timeout
-                )
-            except requests.RequestException as exc:
-                description = self._describe_exception(exc)
-                self._record(method, shown, None, sent_at, attempt, description)
-                if _may_have_reached_server(exc) and method not in IDEMPOTENT_METHODS:
-                    raise EasyCronUnknownOutcome(
-                        f"The {_verb(method)} of job {job_name} may or may not have happened:"
-                        f" {description} after the request was sent. The account is re-listed"
-                        " before the job is written again.",
-                        endpoint=endpoint,
-                    ) from None
-                failure = _Failure(description)
-            else:
-                status = response.status_code
-                self._record(method, shown, status, sent_at, attempt, None)
-                if status < 400 or status == 404:
-                    return response
-                if status in (401, 403):
-                    raise EasyCronAuthError(
-                        f"EasyCron rejected the API key (HTTP {status} on {endpoint}):"
-                        " check EASYCRON_API_KEY.",
-                        status=status,
-                        endpoint=endpoint,
-                        api_message=self._api_message(response),
-                    )
-                if status not in RETRYABLE_STATUSES:
-                    raise self._status_error(response, method, path, job_name)
-                if status >= 500 and method == "POST":
-                    raise EasyCronUnknownOutcome(
-                        f"The create of job {job_name} may or may not have happened: EasyCron"
-                        f" returned HTTP {status} ({self._api_message(response)}). The account is"
-                        " re-listed before the job is created again.",
-                        status=status,
-                        endpoint=endpoint,
-                        api_message=self._api_message(response),
-                    )
-                failure = _Failure(
-                    f"HTTP {status} ({self._api_message(response)})",
-                    status=status,
-                    retry_after=self._retry_after(response),
-                )
-            delay = self._next_delay(attempt, failure)
-            if delay is None:
-                target = f" for job {job_name}" if job_name else ""
-                raise EasyCronUnavailable(
-                    f"EasyCron request {endpoint}{target} failed after {attempt} attempt(s) in"
-                    f" {time.monotonic() - started:.1f} s: {failure.description}. Run the sync"
-                    " again later.",
-                    status=failure.status,
-                    endpoint=endpoint,
-                )
-            log.info(
-                "retrying %s in %.1f s after %s (attempt %d of %d)",
-                endpoint, delay, failure.description, attempt + 1, self._max_attempts,
-            )
-            if failure.status == 429 or failure.retry_after is not None:
-                self._pause_everyone(delay)
-            self._sleep(delay)
+        call = _Call(method, path, params, json, job_name)
+        retrying = Retrying(
+            retry=retry_if_exception_type(_RetryableFailure),
+            wait=self._wait,
+            # tenacity computes the wait before it calls stop, and stop_any checks its
+            # conditions in order, so the budget is charged only for a wait that is slept.
+            stop=stop_after_attempt(self._max_attempts) | self._stop_when_budget_spent,
+            sleep=self._sleep,
+            before_sleep=functools.partial(self._before_retry, call),
+            retry_error_callback=functools.partial(self._give_up, call),
+        )
+        for attempt in retrying:
+            with attempt:
+                return self._send(call, attempt.retry_state.attempt_number)
+        # Unreachable: a success returns above, and _give_up raises when the retries stop.
+        raise AssertionError(f"retry loop for {call.endpoint} ended without a response")
 
-    def _next_delay(self, attempt: int, failure: _Failure) -> float | None:
-        """Reserve the wait before the next attempt from the budget, or return None to give up."""
-        if attempt >= self._max_attempts:
-            return None
-        # Exponential backoff with "equal jitter": half fixed, half random.
-        backoff = min(self._backoff_max, self._backoff_base * 2 ** (attempt - 1))
-        delay = backoff / 2 + random.uniform(0, backoff / 2)
+    def _send(self, call: _Call, attempt: int) -> requests.Response:
+        """Send one attempt and return its 2xx or 404 response.
+
+        Raise _RetryableFailure for a failure that the rules retry and an EasyCronError for any other.
+        """
+        headers = {"X-API-Key": self._api_key, "Accept": "application/json"}
+        self._wait_for_pause()
+        sent_at = time.monotonic()
+        try:
+            response = self._session.request(
+                call.method,
+                self.base_url + call.path,
+                params=call.params,
+                json=call.json,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.RequestException as exc:
+            description = self._describe_exception(exc)
+            self._record(call.method, call.shown_path, None, sent_at, attempt, description)
+            if _may_have_reached_server(exc) and call.method not in IDEMPOTENT_METHODS:
+                raise EasyCronUnknownOutcome(
+                    f"The {_verb(call.method)} of job {call.job_name} may or may not have happened:"
+                    f" {description} after the request was sent. The account is re-listed"
+                    " before the job is written again.",
+                    endpoint=call.endpoint,
+                ) from None
+            raise _RetryableFailure(description) from None
+
+        status = response.status_code
+        self._record(call.method, call.shown_path, status, sent_at, attempt, None)
+        if status < 400 or status == 404:
+            return response
+        if status in (401, 403):
+            raise EasyCronAuthError(
+                f"EasyCron rejected the API key (HTTP {status} on {call.endpoint}):"
+                " check EASYCRON_API_KEY.",
+                status=status,
+                endpoint=call.endpoint,
+                api_message=self._api_message(response),
+            )
+        if status not in RETRYABLE_STATUSES:
+            raise self._status_error(response, call.method, call.path, call.job_name)
+        if status >= 500 and call.method == "POST":
+            raise EasyCronUnknownOutcome(
+                f"The create of job {call.job_name} may or may not have happened: EasyCron"
+                f" returned HTTP {status} ({self._api_message(response)}). The account is"
+                " re-listed before the job is created again.",
+                status=status,
+                endpoint=call.endpoint,
+                api_message=self._api_message(response),
+            )
+        raise _RetryableFailure(
+            f"HTTP {status} ({self._api_message(response)})",
+            status=status,
+            retry_after=self._retry_after(response),
+        )
+
+    def _wait(self, retry_state: RetryCallState) -> float:
+        """Return the backoff before the next attempt, or the Retry-After when that is longer."""
+        delay = self._backoff(retry_state)
+        failure = _failure_of(retry_state)
         if failure.retry_after is not None:
             delay = max(delay, failure.retry_after)
+        return delay
+
+    def _stop_when_budget_spent(self, retry_state: RetryCallState) -> bool:
+        """Reserve the coming wait from the shared retry budget, or return True to stop."""
+        delay = retry_state.upcoming_sleep
+        failure = _failure_of(retry_state)
         with self._lock:
             if delay > self._budget_left:
                 if failure.retry_after is not None and failure.retry_after > self._budget_left:
@@ -338,9 +387,31 @@ class EasyCronClient:
                         f" remaining retry budget of {max(self._budget_left, 0):.0f} s"
                     )
                 self._budget_left = min(self._budget_left, 0)
-                return None
+                return True
             self._budget_left -= delay
-        return delay
+        return False
+
+    def _before_retry(self, call: _Call, retry_state: RetryCallState) -> None:
+        """Log the coming retry and, after a 429 or a Retry-After, pause every request."""
+        failure = _failure_of(retry_state)
+        delay = retry_state.upcoming_sleep
+        log.info(
+            "retrying %s in %.1f s after %s (attempt %d of %d)",
+            call.endpoint, delay, failure.description, retry_state.attempt_number + 1, self._max_attempts,
+        )
+        if failure.status == 429 or failure.retry_after is not None:
+            self._pause_everyone(delay)
+
+    def _give_up(self, call: _Call, retry_state: RetryCallState) -> NoReturn:
+        failure = _failure_of(retry_state)
+        target = f" for job {call.job_name}" if call.job_name else ""
+        raise EasyCronUnavailable(
+            f"EasyCron request {call.endpoint}{target} failed after {retry_state.attempt_number}"
+            f" attempt(s) in {time.monotonic() - retry_state.start_time:.1f} s:"
+            f" {failure.description}. Run the sync again later.",
+            status=failure.status,
+            endpoint=call.endpoint,
+        )
 
     def _pause_everyone(self, seconds: float) -> None:
         with self._lock:
@@ -420,6 +491,12 @@ class EasyCronClient:
             return Retry(retry_after_max=86400).parse_retry_after(value)
         except urllib3.exceptions.InvalidHeader:
             return None
+
+
+def _failure_of(retry_state: RetryCallState) -> _RetryableFailure:
+    """Return the failure of the attempt that just ended, which the retry predicate admitted."""
+    assert retry_state.outcome is not None
+    return cast(_RetryableFailure, retry_state.outcome.exception())
 
 
 def _verb(method: str) -> str:
