@@ -31,6 +31,8 @@ _DATE_VALUE = re.compile(r"\s*(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?\s*")
 _UNTIL = re.compile(r"(?:^|;)UNTIL=(\d{4})(\d{2})(\d{2})", re.IGNORECASE)
 _COUNT = re.compile(r"(?:^|;)COUNT=", re.IGNORECASE)
 _OPEN_ENDED_PROPERTIES = frozenset({"RDATE"})
+_JUDGED_PROPERTIES = frozenset({"UID", "DTSTART", "RRULE", "RECURRENCE-ID"}) | _OPEN_ENDED_PROPERTIES
+_NAME = re.compile(r"\s*([A-Za-z0-9-]+)\s*[;:]")
 
 
 @dataclass
@@ -127,6 +129,12 @@ def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span:
             continue
         if nested:
             continue  # a VALARM's own TRIGGER or REPEAT does not ring anyone
+        named = _NAME.match(line)
+        if named is None or ":" not in line:
+            over = False
+            continue
+        if named[1].upper() not in _JUDGED_PROPERTIES:
+            continue
         name, parameters, value = _split_line(line)
         if name is None:
             over = False
