@@ -6,33 +6,40 @@ VEVENT with icalendar costs far more than reading its lines. ``plan`` and
 every VEVENT is checked on its unfolded text, and all VEVENTs of a UID are
 dropped when each of them is certainly over before the cutoff.
 
-A VEVENT is certainly over when:
+A VEVENT directly inside the VCALENDAR is certainly over when:
 
-- it has exactly one non-empty UID and one DTSTART, and the DTSTART's date is
-  before the cutoff;
+- it has exactly one UID and one DTSTART, and the DTSTART's date is before
+  the cutoff;
 - every RRULE has an UNTIL before the cutoff and no COUNT, and it has no RDATE;
 - its RECURRENCE-ID, if any, is before the cutoff and has no RANGE parameter
   (RANGE=THISANDFUTURE changes later occurrences too);
 - it contains no component other than VALARM.
 
-Anything else, including a line this check cannot read, keeps the UID, and
-icalendar parses it as before. The caller picks a cutoff days before now, so
-a time zone offset (at most 24 hours in RFC 5545) cannot move a dropped
-occurrence past it.
+The properties that decide it are split with icalendar's own content-line
+parser and RRULE reader, and UIDs are unescaped as icalendar does, so both
+read the same values. A UID is kept when any line with that UID lies outside
+a VEVENT that is certainly over, at any depth and in any block. A block with
+a BEGIN or END line that carries parameters is kept whole, because icalendar
+accepts such lines and the nesting seen here could differ from its own.
+Anything this check cannot read keeps the UID, and icalendar parses it as
+before. The caller picks a cutoff days before now, so a UTC offset (at most
+24 hours in RFC 5545) cannot move a dropped occurrence past it.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-_DATE_VALUE = re.compile(r"\s*(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?\s*")
-_UNTIL = re.compile(r"(?:^|;)UNTIL=(\d{4})(\d{2})(\d{2})", re.IGNORECASE)
-_COUNT = re.compile(r"(?:^|;)COUNT=", re.IGNORECASE)
-_OPEN_ENDED_PROPERTIES = frozenset({"RDATE"})
-_JUDGED_PROPERTIES = frozenset({"UID", "DTSTART", "RRULE", "RECURRENCE-ID"}) | _OPEN_ENDED_PROPERTIES
+from icalendar.parser import Contentline
+from icalendar.prop import vDDDTypes, vRecur, vText
+
+_DATE_VALUE = re.compile(r"\d{8}(?:T\d{6}Z?)?")
+_PLAIN_BOUNDARY = re.compile(r"(BEGIN|END):[A-Za-z0-9-]+\s*", re.IGNORECASE)
 _NAME = re.compile(r"\s*([A-Za-z0-9-]+)\s*[;:]")
+_JUDGED_PROPERTIES = frozenset({"UID", "DTSTART", "RRULE", "RECURRENCE-ID", "RDATE"})
 
 
 @dataclass
@@ -48,40 +55,35 @@ class PastEvents:
 
 @dataclass
 class _Span:
-    """One top-level VEVENT of a block: its line range and whether it is certainly over."""
+    """One VEVENT directly inside the VCALENDAR that is certainly over: its line range and UID."""
 
     first: int
     last: int  # index of its END:VEVENT line
-    uid: str | None
-    over: bool
+    uid: str
 
 
 def drop_past_events(texts: list[str], cutoff: date) -> tuple[list[str], PastEvents]:
     """Return ``texts`` (unfolded VCALENDAR blocks) without the meetings certainly over before ``cutoff``.
 
-    A UID is dropped only when every VEVENT with that UID, in every block, is
-    certainly over, because another version or an override could move the
-    meeting into the future.
+    A UID is dropped only when every line with that UID, in every block, lies
+    in a VEVENT that is certainly over, because another version or an
+    override could move the meeting into the future.
     """
     split = [text.split("\r\n") for text in texts]
-    spans = [_vevent_spans(lines, cutoff) for lines in split]
+    uid_lines: Counter[str] = Counter()  # UID value -> lines with it, anywhere in the input
+    over_spans: list[list[_Span]] = []
+    for lines in split:
+        block_uids, spans = _read_block(lines, cutoff)
+        uid_lines.update(block_uids)
+        over_spans.append(spans)
 
-    live_uids: set[str] = set()
-    candidate_uids: set[str] = set()
-    for block_spans in spans:
-        for span in block_spans:
-            if span.uid is None:
-                continue
-            if span.over:
-                candidate_uids.add(span.uid)
-            else:
-                live_uids.add(span.uid)
-    dropped_uids = candidate_uids - live_uids
+    over_counts = Counter(span.uid for spans in over_spans for span in spans)
+    dropped_uids = {uid for uid, count in over_counts.items() if uid_lines[uid] == count}
 
     result = PastEvents(uids=dropped_uids)
     kept_texts: list[str] = []
-    for text, lines, block_spans in zip(texts, split, spans):
-        dropped = [span for span in block_spans if span.uid in dropped_uids]
+    for text, lines, spans in zip(texts, split, over_spans):
+        dropped = [span for span in spans if span.uid in dropped_uids]
         if not dropped:
             kept_texts.append(text)
             result.event_numbers.append(None)
@@ -92,100 +94,143 @@ def drop_past_events(texts: list[str], cutoff: date) -> tuple[list[str], PastEve
     return kept_texts, result
 
 
-def _vevent_spans(lines: list[str], cutoff: date) -> list[_Span]:
-    """Find the VEVENTs directly inside the VCALENDAR and judge each one."""
+def _read_block(lines: list[str], cutoff: date) -> tuple[list[str], list[_Span]]:
+    """Return the value of every UID line of a block and its VEVENTs that are certainly over.
+
+    The VEVENTs counted are those directly inside the VCALENDAR. A BEGIN or
+    END line with parameters makes the block's nesting uncertain, so then no
+    VEVENT of it counts as over.
+    """
+    uids: list[str] = []
     spans: list[_Span] = []
     depth = 0
     start = -1
+    certain = True
     for index, line in enumerate(lines):
-        upper = line.upper()
-        if upper.startswith("BEGIN:"):
-            depth += 1
-            if depth == 2 and upper.rstrip() == "BEGIN:VEVENT":
-                start = index
-        elif upper.startswith("END:"):
-            if depth == 2 and start >= 0:
-                if upper.rstrip() == "END:VEVENT":
-                    spans.append(_judge(lines, start, index, cutoff))
-                start = -1
-            depth -= 1
-    return spans
+        head = line[:5].upper()
+        if head.startswith(("BEGIN", "END")):
+            named = _NAME.match(line)
+            if named is None or named[1].upper() not in ("BEGIN", "END"):
+                continue  # a property such as ENDTIME, not a boundary
+            if not _PLAIN_BOUNDARY.fullmatch(line):
+                certain = False
+                continue
+            upper = line.upper().rstrip()
+            if upper.startswith("BEGIN:"):
+                depth += 1
+                if depth == 2 and upper == "BEGIN:VEVENT":
+                    start = index
+            else:
+                if depth == 2 and start >= 0 and upper == "END:VEVENT":
+                    span = _judge(lines, start, index, cutoff)
+                    if span is not None:
+                        spans.append(span)
+                start = -1 if depth == 2 else start
+                depth -= 1
+        elif head.startswith("UID"):
+            uid = _uid_of(line)
+            if uid is not None:
+                uids.append(uid)
+    return uids, (spans if certain else [])
 
 
-def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span:
+def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | None:
+    """Return the VEVENT between ``first`` and ``last`` as a span when it is certainly over, else None."""
     uids: list[str] = []
     starts: list[date | None] = []
-    over = True
     nested = 0
     for line in lines[first + 1 : last]:
-        upper = line.upper()
-        if upper.startswith("BEGIN:"):
-            nested += 1
-            if upper.rstrip() != "BEGIN:VALARM":
-                over = False
-            continue
-        if upper.startswith("END:"):
-            nested -= 1
-            continue
-        if nested:
-            continue  # a VALARM's own TRIGGER or REPEAT does not ring anyone
         named = _NAME.match(line)
         if named is None or ":" not in line:
-            over = False
+            return None
+        name = named[1].upper()
+        if name == "BEGIN":
+            nested += 1
+            if line.upper().rstrip() != "BEGIN:VALARM":
+                return None
             continue
-        if named[1].upper() not in _JUDGED_PROPERTIES:
+        if name == "END":
+            nested -= 1
             continue
-        name, parameters, value = _split_line(line)
-        if name is None:
-            over = False
-        elif name == "UID":
-            uids.append(value.strip())
-        elif name == "DTSTART":
-            starts.append(_date_of(value))
+        if nested or name not in _JUDGED_PROPERTIES:
+            continue  # a VALARM's TRIGGER, an ATTENDEE or a DESCRIPTION cannot make it ring later
+        if name == "UID":
+            uid = _uid_of(line)
+            if uid is None:
+                return None
+            uids.append(uid)
+            continue
+        parts = _parts(line)
+        if parts is None:
+            return None
+        parameters, value = parts
+        if name == "DTSTART":
+            starts.append(_date_of(value, parameters))
         elif name == "RRULE":
-            untils = [_to_date(parts) for parts in _UNTIL.findall(value)]
-            if len(untils) != 1 or untils[0] is None or untils[0] >= cutoff or _COUNT.search(value):
-                over = False
+            if not _rule_ends_before(value, cutoff):
+                return None
         elif name == "RECURRENCE-ID":
-            recurrence = _date_of(value)
-            if "RANGE=" in parameters.upper() or recurrence is None or recurrence >= cutoff:
-                over = False
-        elif name in _OPEN_ENDED_PROPERTIES:
-            over = False
-    uid = uids[0] if len(uids) == 1 and uids[0] else None
-    if uid is None or len(starts) != 1 or starts[0] is None or starts[0] >= cutoff:
-        over = False
-    return _Span(first, last, uid, over)
-
-
-def _split_line(line: str) -> tuple[str | None, str, str]:
-    """Split a content line into (upper-case name, parameters, value); name is None when unreadable.
-
-    The value starts at the first colon outside a quoted parameter value
-    (RFC 5545 section 3.1), so a TZID such as ``"Eastern: US"`` does not end it.
-    """
-    quoted = False
-    for index, char in enumerate(line):
-        if char == '"':
-            quoted = not quoted
-        elif char == ":" and not quoted:
-            head, value = line[:index], line[index + 1 :]
-            name, _, parameters = head.partition(";")
-            name = name.strip().upper()
-            return (name or None), parameters, value
-    return None, "", ""
-
-
-def _date_of(value: str) -> date | None:
-    match = _DATE_VALUE.fullmatch(value)
-    return _to_date(match.groups()) if match else None
-
-
-def _to_date(parts: tuple[str, ...]) -> date | None:
-    try:
-        return date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
+            recurrence = _date_of(value, parameters)
+            if "RANGE" in parameters or recurrence is None or recurrence >= cutoff:
+                return None
+        else:  # RDATE adds occurrences that no UNTIL bounds
+            return None
+    if len(uids) != 1 or not uids[0] or len(starts) != 1 or starts[0] is None or starts[0] >= cutoff:
         return None
+    return _Span(first, last, uids[0])
+
+
+def _parts(line: str) -> tuple[dict, str] | None:
+    """Split a content line with icalendar's parser into (parameters, value), or None when it fails."""
+    try:
+        _, parameters, value = Contentline(line).parts()
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    return {key.upper(): item for key, item in parameters.items()}, value
+
+
+def _uid_of(line: str) -> str | None:
+    """Return the value of a UID line as icalendar reads it, or None for another property."""
+    if line[:4].upper() == "UID:" and "\\" not in line:
+        return line[4:].strip()  # nothing to unescape, and no parameters to read
+    named = _NAME.match(line)
+    if named is None or named[1].upper() != "UID":
+        return None
+    parts = _parts(line)
+    if parts is None:
+        return None
+    return str(vText.from_ical(parts[1])).strip()
+
+
+def _date_of(value: str, parameters: dict) -> date | None:
+    """Return the date of a DATE or DATE-TIME value that icalendar can read, else None."""
+    if str(parameters.get("VALUE", "DATE-TIME")).upper() not in ("DATE", "DATE-TIME"):
+        return None
+    value = value.strip()
+    if not _DATE_VALUE.fullmatch(value):
+        return None
+    try:
+        moment = vDDDTypes.from_ical(value)
+    except (ValueError, TypeError):
+        return None
+    if isinstance(moment, datetime):
+        return moment.date()
+    return moment if isinstance(moment, date) else None
+
+
+def _rule_ends_before(value: str, cutoff: date) -> bool:
+    """Return True when icalendar reads the RRULE with one UNTIL before ``cutoff`` and no COUNT."""
+    try:
+        rule = vRecur.from_ical(value)
+    except (ValueError, TypeError, KeyError):
+        return False
+    until = rule.get("UNTIL")
+    if "COUNT" in rule or not isinstance(until, list) or len(until) != 1:
+        return False
+    end = until[0]
+    if isinstance(end, datetime):
+        end = end.date()
+    return isinstance(end, date) and end < cutoff
 
 
 def _without_spans(lines: list[str], dropped: list[_Span]) -> str:
