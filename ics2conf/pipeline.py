@@ -164,7 +164,9 @@ def build_desired_from_load(
     problems: list[Problem] = list(load.problems) + list(directory.problems)
 
     events = sorted(load.events, key=lambda event: (event.start, event.uid))
-    rooms, room_problems = room_ids(event.uid for event in events if not event.all_day)
+    # Ended meetings left out unread still take part in resolving room collisions,
+    # so a live meeting's room does not change when another meeting ends.
+    rooms, room_problems = room_ids([event.uid for event in events] + sorted(load.past_uids))
     problems.extend(room_problems)
 
     jobs: list[DesiredJob] = []
