@@ -273,7 +273,12 @@ def register_tzid_aliases(text: str) -> list[tuple[str, str]]:
     cache = _icalendar_zone_cache()
     if cache is None:
         return []
-    defined = {tzp.clean_timezone_id(m.group(1).strip()) for m in _TZID_LINE.finditer(text)}
+    # Only a TZID inside a VTIMEZONE defines a zone; a stray TZID property of an event does not.
+    defined = {
+        tzp.clean_timezone_id(line.group(1).strip())
+        for block in _VTIMEZONE_BLOCK.finditer(text)
+        for line in _TZID_LINE.finditer(block.group(0))
+    }
     written = {(m.group(1) if m.group(1) is not None else m.group(2)).strip() for m in _TZID_PARAMETER.finditer(text)}
     aliases = []
     for tzid in sorted(written):
