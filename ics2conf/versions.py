@@ -265,6 +265,14 @@ def _repair(text: str, error: Exception) -> tuple[str | None, str]:
     if match and match.group(1) in lines:
         lines.remove(match.group(1))
         return "\r\n".join(lines), f"ignored line {match.group(1)[:80]!r} that cannot be parsed"
+    broken_alarms = _broken_alarm_blocks(text)
+    if broken_alarms:
+        for block in broken_alarms:
+            text = text.replace(block, "", 1)
+        return text, (
+            f"ignored {len(broken_alarms)} VALARM reminder(s) that cannot be parsed ({describe(error)});"
+            " reminders do not change calls"
+        )
     known = timezones.iana_vtimezone_blocks(text)
     if known:
         for tzid, block in known:
@@ -275,6 +283,26 @@ def _repair(text: str, error: Exception) -> tuple[str | None, str]:
             " times in these zones follow tzdata, as they would anyway"
         )
     return None, ""
+
+
+_VALARM_BLOCK = re.compile(r"^BEGIN:VALARM\r\n.*?^END:VALARM\r\n", re.MULTILINE | re.DOTALL | re.IGNORECASE)
+
+
+def _broken_alarm_blocks(text: str) -> list[str]:
+    """Return the VALARM blocks that icalendar rejects on their own.
+
+    icalendar reads an unparsable property of a VEVENT as a recorded error,
+    but an unparsable property of a VALARM fails the whole calendar.
+    """
+    broken = []
+    for match in _VALARM_BLOCK.finditer(text):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                icalendar.Alarm.from_ical(match.group(0))
+        except Exception:  # noqa: BLE001 - icalendar raises several types on bad input
+            broken.append(match.group(0))
+    return broken
 
 
 def _calendar_zone(calendar: icalendar.Calendar, source: str, problems: list[Problem]) -> str | None:

@@ -323,6 +323,37 @@ def test_stray_line_outside_events_is_dropped(tmp_path):
     assert [p.message for p in result.problems] == [f"{path}: ignored line 'X' that cannot be parsed"]
 
 
+def test_unparsable_alarm_is_dropped_not_the_file(tmp_path):
+    path = tmp_path / "alarm.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:alarm@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20270105T100000Z\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:garbage\r\nEND:VALARM\r\n"
+        "BEGIN:VALARM\r\nACTION:DISPLAY\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:other@example.com\r\nDTSTAMP:20261201T090000Z\r\nDTSTART:20270106T100000Z\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    assert sorted(e.uid for e in result.events) == ["alarm@example.com", "other@example.com"]
+    assert [p.message for p in result.problems] == [
+        f"{path}: ignored 1 VALARM reminder(s) that cannot be parsed (Expected time, got: garbage);"
+        " reminders do not change calls"
+    ]
+
+
+def test_tzid_property_of_an_event_defines_no_zone(tmp_path):
+    path = tmp_path / "stray-tzid.ics"
+    path.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:old@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART:20261105T100000Z\r\nTZID:asia/kolkata\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:live@example.com\r\nDTSTAMP:20261201T090000Z\r\n"
+        "DTSTART;TZID=asia/kolkata:20270105T100000\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    result = load_events([str(path)])
+    live = [e for e in result.events if e.uid == "live@example.com"]
+    assert [p.level for p in result.problems] == ["warning"]
+    assert live[0].occurrences(*WINDOW) == [utc("2027-01-05T04:30Z")]
+
+
 def test_broken_iana_vtimezone_is_dropped(tmp_path):
     path = tmp_path / "prague.ics"
     path.write_text(
