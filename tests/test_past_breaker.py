@@ -7,8 +7,8 @@ not lose a UID from ``failed_uids`` that still has calls. The text check in
 line differently from icalendar is a way to drop a meeting that still rings,
 or to drop a version that suppressed calls.
 
-Tests in the "known divergences" section fail on purpose at commit 663d6d3:
-each one reproduces a bug and is not flaky.
+The cases in the second section each planned different jobs with and
+without skipping before the check read lines the way icalendar does.
 """
 
 from __future__ import annotations
@@ -302,13 +302,11 @@ def test_event_numbers_survive_dropped_events(tmp_path, people):
     assert "cannot read event #7 in" in messages
 
 
-# --- known divergences: each test below reproduces a bug ---------------------------------
-#
-# BUG 1 (missed call). icalendar accepts parameters on BEGIN and END lines,
-# so "END;X-A=1:VALARM" closes the VALARM. The text check only treats lines
-# that start with "BEGIN:" or "END:" as component boundaries. It skips the
-# VEVENT's own RDATE as a VALARM line, judges the meeting over and drops its
-# future call.
+# --- inputs that once planned different jobs with and without skipping -----------------
+# Regression: icalendar accepts parameters on BEGIN and END lines, so
+# "END;X-A=1:VALARM" closes the VALARM and the RDATE after it belongs to the
+# VEVENT. The text check once read the RDATE as part of the alarm and dropped
+# the meeting's future call. A block with such a line is now kept whole.
 
 
 def test_parameterised_end_keeps_rdate(tmp_path, people):
@@ -332,9 +330,10 @@ def test_parameterised_end_keeps_rdate(tmp_path, people):
     assert job_table(skipped) == job_table(full)
 
 
-# BUG 2 (missed calls). icalendar's vRecur skips an RRULE part with two "="
-# signs, so "UNTIL=20261215T000000Z=" leaves the rule open-ended. The text
-# check's UNTIL pattern still reads 2026-12-15 and drops the series.
+# Regression: icalendar's vRecur skips an RRULE part with two "=" signs, so
+# "UNTIL=20261215T000000Z=" leaves the rule open-ended. A pattern match once
+# read the date anyway and dropped the series; the check now reads the rule
+# with vRecur.
 
 
 @pytest.mark.parametrize(
@@ -351,11 +350,10 @@ def test_ignored_until_keeps_series_open(tmp_path, people, rule, cron):
     assert job_table(skipped) == job_table(full)
 
 
-# BUG 3 (calls for a cancelled meeting). The text check compares UIDs as
-# written, but icalendar unescapes TEXT, so "a\,b" and "a,b" are one meeting
-# for the planner and two for the check. A METHOD:CANCEL whose UID is escaped
-# differently from the invite is dropped as ended, and the cancelled weekly
-# series rings again.
+# Regression: icalendar unescapes UIDs, so "a\,b" and "a,b" are one meeting.
+# The text check once compared them as written, dropped a METHOD:CANCEL whose
+# UID was escaped differently from the invite, and the cancelled series rang
+# again.
 
 
 @pytest.mark.parametrize(
@@ -375,11 +373,10 @@ def test_escaped_uid_cancel_still_cancels(tmp_path, people, series_uid, cancel_u
     assert job_table(skipped) == job_table(full)
 
 
-# BUG 4 (extra call). The planner reads every VEVENT that icalendar's walk()
-# returns, at any depth. The text check only registers VEVENTs directly inside
-# VCALENDAR as versions of their UID. A newer, ended version at the top level
-# is dropped while an older future version nested in another component
-# survives and is planned.
+# Regression: the planner reads every VEVENT that icalendar's walk() returns,
+# at any depth. A newer, ended version at the top level was once dropped while
+# an older, future version nested in another component was planned. Every UID
+# line of the input now counts, at any depth.
 
 
 @pytest.mark.parametrize(
@@ -401,11 +398,10 @@ def test_nested_older_version_stays_unplanned(tmp_path, people, wrap):
     assert job_table(skipped) == job_table(full)
 
 
-# BUG 5 (URL change without input change). room_ids resolves a hash collision
-# by sorted UID, and it now receives only the UIDs that were parsed. When an ended
-# meeting that owns a room is left out, the live meeting that collided with
-# it moves back to its hashed room, so all its jobs are updated. With a 10k
-# export about 5% of runs have some collision, with 50k most do.
+# Regression: room_ids resolves a hash collision by sorted UID. When it saw
+# only the parsed UIDs, a live meeting that collided with an ended one moved
+# rooms, and all its jobs were updated, once the ended meeting passed the
+# cutoff. With a 10k export about 5% of runs have some collision.
 
 ENDED_OWNER = "m13703@example.com"  # sorts first, so it keeps the room
 LIVE_LOSER = "m3643@example.com"
@@ -433,11 +429,9 @@ def test_live_room_stable_across_cutoff(tmp_path, people):
     assert rooms_of(after) == rooms_of(before)
 
 
-# BUG 6 (whole file planned or failed depending on skipping). A VALARM
-# property icalendar cannot parse fails the whole VCALENDAR, because VALARM
-# does not ignore exceptions. Without skipping the file is an error and
-# nothing in it is planned. With skipping, the ended VEVENT that contains the
-# VALARM is cut out first and the rest of the file is planned.
+# Regression: an unparsable VALARM property failed the whole VCALENDAR
+# without skipping, while with skipping the ended VEVENT holding it was cut
+# out first. Unparsable VALARMs are now dropped with a warning in both cases.
 
 
 @pytest.mark.parametrize("line", ["TRIGGER:garbage", "REPEAT:x"])
@@ -448,12 +442,9 @@ def test_broken_alarm_of_an_ended_meeting(tmp_path, people, line):
     assert job_table(skipped) == job_table(full)
 
 
-# BUG 7 (error of a live meeting disappears). register_tzid_aliases treats
-# any line starting with "TZID" as a VTIMEZONE definition. A stray TZID
-# property in an ended VEVENT blocks the alias "asia/kolkata", so without
-# skipping the live meeting has an "unknown time zone" error. With skipping
-# the ended VEVENT is cut out, the error disappears and the live meeting gets
-# jobs.
+# Regression: register_tzid_aliases once took any line starting with "TZID"
+# for a VTIMEZONE definition, so a stray TZID property in an ended VEVENT
+# blocked the alias "asia/kolkata" unless that VEVENT was skipped.
 
 
 def test_tzid_property_of_an_ended_meeting(tmp_path, people):
@@ -466,10 +457,9 @@ def test_tzid_property_of_an_ended_meeting(tmp_path, people):
     ]
 
 
-# BUG 8 (wrong "event #N"). When icalendar finds more VEVENTs than the text
-# check counts (here one opened by "BEGIN;X-A=1:VEVENT"), read_block ignores
-# the kept numbering and numbers the events left after dropping: "event #2"
-# instead of the file's "event #4".
+# Regression: when icalendar found more VEVENTs than the text check counted
+# (one opened by "BEGIN;X-A=1:VEVENT"), the messages numbered only the events
+# left after dropping: "event #2" instead of the file's "event #4".
 
 
 def test_event_number_with_hidden_vevent(tmp_path, people):
@@ -481,10 +471,9 @@ def test_event_number_with_hidden_vevent(tmp_path, people):
     assert sorted(p.message for p in skipped.problems) == sorted(p.message for p in full.problems)
 
 
-# BUG 9 (errors disappear, minor). past.py promises to keep a UID when it
-# cannot read a line, but its UNTIL pattern is not anchored and reads the
-# date prefix of values icalendar rejects. The "invalid RRULE" error, which
-# holds back the deletion of the meeting's jobs, then disappears.
+# Regression: the text check must keep a UID whose RRULE or DTSTART
+# icalendar rejects, so the "invalid RRULE" error, which holds back the
+# deletion of the meeting's jobs, is reported as without skipping.
 
 
 @pytest.mark.parametrize(
