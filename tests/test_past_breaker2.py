@@ -1,0 +1,230 @@
+"""Second break test: leaving out ended meetings must plan the same jobs as reading them.
+
+``build_desired(..., skip_past=True)`` must plan the same jobs as
+``skip_past=False`` for any input, keep every failed UID that still has
+calls, and keep the file's event numbers in messages. The text check in
+``ics2conf.past`` splits the unfolded text on CRLF and reads each line on its
+own, while icalendar unfolds once more and reads property names leniently.
+Each section below is one place where the two still disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ics2conf.config import Settings
+from ics2conf.pipeline import build_desired
+
+IST = ZoneInfo("Asia/Kolkata")
+NOW = datetime(2027, 1, 4, 9, 0, tzinfo=IST)  # the cutoff is 2027-01-01
+PAST = "20261201T100000Z"
+LIVE = "20270110T100000Z"
+LIVE_CRON = "0 10 10 1 * 2027"
+
+
+def vevent(uid: str | None, start: str, *extra: str) -> str:
+    lines = ["BEGIN:VEVENT"]
+    if uid is not None:
+        lines.append(f"UID:{uid}")
+    lines += [
+        "DTSTAMP:20261101T000000Z",
+        f"DTSTART:{start}",
+        "SUMMARY:Review",
+        "ATTENDEE;CN=Asha Rao:mailto:asha@example.com",
+        *extra,
+        "END:VEVENT",
+    ]
+    return "\r\n".join(lines)
+
+
+def calendar(*components: str, head: tuple[str, ...] = ()) -> str:
+    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head, *components, "END:VCALENDAR", ""])
+
+
+# Raw bytes "\r\n\r\n  X": reading the file removes the fold "\r\n " and leaves a
+# line " X" that starts with a space, which icalendar unfolds again onto the
+# line before it (across the blank line).
+def refold(text: str) -> str:
+    return "\r\n\r\n  " + text
+
+
+@pytest.fixture
+def people(tmp_path) -> Path:
+    path = tmp_path / "people.csv"
+    path.write_text("email,phone\nasha@example.com,+919876543210\n")
+    return path
+
+
+def settings_for(people: Path, **overrides) -> Settings:
+    return Settings(directories=(str(people),), allow_quiet_hours=True, **overrides)
+
+
+def write(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "input.ics"
+    path.write_bytes(text.encode("utf-8"))
+    return [str(path)]
+
+
+def job_table(state) -> list[tuple[str, str, str, str]]:
+    return sorted((j.spec.name, j.spec.cron_expression, j.spec.timezone, j.spec.url) for j in state.jobs)
+
+
+def both(inputs: list[str], settings: Settings, now: datetime = NOW):
+    return (
+        build_desired(inputs, settings, now=now, skip_past=True),
+        build_desired(inputs, settings, now=now, skip_past=False),
+    )
+
+
+def crons(state) -> list[str]:
+    return sorted(j.spec.cron_expression for j in state.jobs)
+
+
+# --- lines that start with a space after reading ------------------------------------
+# icalendar joins such a line to the previous one; the text check reads it as
+# its own line. Each case below plans different jobs with and without skipping.
+
+
+def test_refolded_line_changes_uid(tmp_path, people):
+    # icalendar reads the ended version's UID as "s@example.comZ:1", so it is
+    # the newer version of the live meeting below and suppresses its call.
+    # The text check reads UID "s@example.com" and drops the ended version.
+    ended = vevent("s@example.com", PAST, "SEQUENCE:5").replace("UID:s@example.com", "UID:s@example.com" + refold("Z:1"))
+    older_live = vevent("s@example.comZ:1", LIVE, "SEQUENCE:1")
+    skipped, full = both(write(tmp_path, calendar(ended, older_live)), settings_for(people))
+    assert crons(full) == []
+    assert job_table(skipped) == job_table(full)
+
+
+def test_refolded_end_hides_rrule(tmp_path, people):
+    # The text check counts " END:VALARM" as an END, so after the real
+    # END:VALARM its nesting is -1 and it skips the RRULE as if it were
+    # inside an alarm. icalendar joins " END:VALARM" to "X-A:1", closes the
+    # alarm at END:VALARM and reads the RRULE as the meeting's: a daily call.
+    ended = vevent(
+        "daily@example.com",
+        PAST,
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        "TRIGGER:-PT5M",
+        "X-A:1" + refold("END:VALARM"),
+        "END:VALARM",
+        "RRULE:FREQ=DAILY",
+    )
+    skipped, full = both(write(tmp_path, calendar(ended)), settings_for(people))
+    assert crons(full) == ["0 10 * * *"]
+    assert job_table(skipped) == job_table(full)
+
+
+def test_refolded_line_after_dropped_event(tmp_path, people):
+    # Without skipping, " L" continues "END:VEVENT". With the ended VEVENT cut
+    # out, it continues "METHOD:CANCE" instead, and METHOD:CANCEL cancels the
+    # live meeting of the calendar.
+    ended = vevent("old@example.com", PAST) + refold("L")
+    text = calendar(ended, vevent("live@example.com", LIVE), head=("METHOD:CANCE",))
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert crons(full) == [LIVE_CRON]
+    assert job_table(skipped) == job_table(full)
+
+
+# --- whitespace that icalendar strips from a property name ----------------------------
+# icalendar strips leading whitespace of every kind and spaces and tabs inside a
+# name, and upper-cases with str.upper() ("uıd" is UID). The check reads
+# [A-Za-z0-9-] names only.
+
+
+@pytest.mark.parametrize(
+    "uid_line",
+    ["U ID:s@example.com", "UI\tD:s@example.com", "\u00a0UID:s@example.com", "u\u0131d;X-A=1:s@example.com"],
+    ids=["space-in-name", "tab-in-name", "leading-nbsp", "dotless-i-with-parameter"],
+)
+def test_uncounted_uid_line(tmp_path, people, uid_line):
+    # The check misses the live version's UID line, so it drops the newer,
+    # ended version. The older live version then rings at its old time.
+    newer_ended = vevent("s@example.com", PAST, "SEQUENCE:5")
+    older_live = vevent("s@example.com", LIVE, "SEQUENCE:1").replace("UID:s@example.com", uid_line)
+    skipped, full = both(write(tmp_path, calendar(newer_ended, older_live)), settings_for(people))
+    assert crons(full) == []
+    assert job_table(skipped) == job_table(full)
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\x0b", "\u3000"], ids=["nbsp", "vertical-tab", "ideographic-space"])
+def test_end_line_with_leading_whitespace(tmp_path, people, space):
+    # icalendar reads "<space>END:VEVENT" as END and closes the ended VEVENT
+    # there; the plain END:VEVENT after it then closes the VCALENDAR and the
+    # whole file fails to parse. The check ignores the line, drops the VEVENT
+    # and the live meeting is planned only with skipping.
+    ended = vevent("old@example.com", PAST, space + "END:VEVENT")
+    text = calendar(ended, vevent("live@example.com", LIVE))
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert job_table(skipped) == job_table(full)
+
+
+def test_event_number_with_spaced_begin(tmp_path, people):
+    # icalendar opens a VEVENT at "B EGIN:VEVENT"; the check does not count it,
+    # so the kept numbers no longer fit and messages fall back to "event #2".
+    hidden = vevent("hidden@example.com", LIVE).replace("BEGIN:VEVENT", "B EGIN:VEVENT")
+    hidden = hidden.replace("END:VEVENT", "E ND:VEVENT")
+    text = calendar(vevent("old1@example.com", PAST), hidden, vevent("old2@example.com", PAST), vevent(None, LIVE))
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert any("event #4 in" in p.message for p in full.problems)
+    assert sorted(p.message for p in skipped.problems) == sorted(p.message for p in full.problems)
+
+
+# --- repairs of lines icalendar cannot parse ---------------------------------------------
+# Reading a block removes an unparsable line by its first occurrence in the
+# text, at most ten times. Lines inside ended VEVENTs count against that
+# limit only without skipping.
+
+
+def test_ended_alarms_use_up_repairs(tmp_path, people):
+    ended = [
+        vevent(f"old{n}@example.com", PAST, "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT5M", f"X-A;:{n}", "END:VALARM")
+        for n in range(11)
+    ]
+    text = calendar(*ended, vevent("live@example.com", LIVE))
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert crons(skipped) == [LIVE_CRON]
+    assert job_table(skipped) == job_table(full)
+
+
+def test_repair_removes_ended_copy(tmp_path, people):
+    # "X-A;:1" is harmless inside a VEVENT but fails the VCALENDAR at its top
+    # level. Without skipping, each repair removes a harmless copy first.
+    ended = [vevent(f"old{n}@example.com", PAST, "X-A;:1") for n in range(10)]
+    text = calendar(*ended, vevent("live@example.com", LIVE), "X-A;:1")
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert crons(skipped) == [LIVE_CRON]
+    assert job_table(skipped) == job_table(full)
+
+
+# --- the cutoff itself ------------------------------------------------------------------
+
+
+def test_cutoff_before_year_one(tmp_path, people):
+    # past_cutoff subtracts three days and the redials from now; near
+    # 0001-01-01 that raises OverflowError, which only plan and sync compute.
+    now = datetime(1, 1, 2, tzinfo=timezone.utc)
+    text = calendar(vevent("old@example.com", PAST), vevent("live@example.com", LIVE))
+    inputs = write(tmp_path, text)
+    full = build_desired(inputs, settings_for(people), now=now, skip_past=False)
+    skipped = build_desired(inputs, settings_for(people), now=now, skip_past=True)
+    assert job_table(skipped) == job_table(full)
+
+
+# --- found alongside: not caused by skipping ---------------------------------------------
+
+
+@pytest.mark.parametrize("begin", ["\u00a0BEGIN:X-NOTE", "B EGIN:X-NOTE"], ids=["nbsp", "space-in-name"])
+def test_unclosed_hidden_begin_loses_meetings(tmp_path, people, begin):
+    # icalendar opens a component that the file never closes, so it returns no
+    # VCALENDAR and reports nothing: the meeting looks removed, and a sync
+    # would delete its jobs. Splitting the file into VCALENDARs ignores the
+    # line, so no warning names it either.
+    text = calendar(vevent("live@example.com", LIVE), begin)
+    _, full = both(write(tmp_path, text), settings_for(people))
+    assert crons(full) == [LIVE_CRON] or any(p.level == "error" for p in full.problems)
