@@ -175,6 +175,18 @@ def test_event_number_with_spaced_begin(tmp_path, people):
     assert sorted(p.message for p in skipped.problems) == sorted(p.message for p in full.problems)
 
 
+@pytest.mark.parametrize("trail", [" ", "\t", "\u00a0"], ids=["space", "tab", "nbsp"])
+def test_event_number_with_trailing_space_begin(tmp_path, people, trail):
+    # icalendar names the component "VEVENT " and walk("VEVENT") skips it, but
+    # the check counts "BEGIN:VEVENT " as a VEVENT. The numbers kept then fit
+    # by length and say "event #2" where the file has one VEVENT before it.
+    ended = vevent("old@example.com", PAST).replace("BEGIN:VEVENT", "BEGIN:VEVENT" + trail)
+    text = calendar(ended, vevent(None, LIVE))
+    skipped, full = both(write(tmp_path, text), settings_for(people))
+    assert any("event #1 in" in p.message for p in full.problems)
+    assert sorted(p.message for p in skipped.problems) == sorted(p.message for p in full.problems)
+
+
 # --- repairs of lines icalendar cannot parse ---------------------------------------------
 # Reading a block removes an unparsable line by its first occurrence in the
 # text, at most ten times. Lines inside ended VEVENTs count against that
@@ -227,4 +239,14 @@ def test_unclosed_hidden_begin_loses_meetings(tmp_path, people, begin):
     # line, so no warning names it either.
     text = calendar(vevent("live@example.com", LIVE), begin)
     _, full = both(write(tmp_path, text), settings_for(people))
+    assert crons(full) == [LIVE_CRON] or any(p.level == "error" for p in full.problems)
+
+
+@pytest.mark.parametrize("trail", [" ", "\t"], ids=["space", "tab"])
+def test_trailing_space_begin_loses_meeting(tmp_path, people, trail):
+    # icalendar keeps the trailing whitespace in the component name, so
+    # "BEGIN:VEVENT " is no VEVENT to walk("VEVENT"). The live meeting is
+    # neither planned nor reported, and a sync would delete its jobs.
+    live = vevent("live@example.com", LIVE).replace("BEGIN:VEVENT", "BEGIN:VEVENT" + trail)
+    _, full = both(write(tmp_path, calendar(live)), settings_for(people))
     assert crons(full) == [LIVE_CRON] or any(p.level == "error" for p in full.problems)
