@@ -10,6 +10,7 @@ Each section below is one place where the two still disagree.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -250,3 +251,42 @@ def test_trailing_space_begin_loses_meeting(tmp_path, people, trail):
     live = vevent("live@example.com", LIVE).replace("BEGIN:VEVENT", "BEGIN:VEVENT" + trail)
     _, full = both(write(tmp_path, calendar(live)), settings_for(people))
     assert crons(full) == [LIVE_CRON] or any(p.level == "error" for p in full.problems)
+
+
+# --- room collisions with ended meetings that plan no event --------------------------
+# room_ids resolves a hash collision by sorted UID. With skipping it sees every
+# UID left out as ended. Without skipping it sees only the events built, so an
+# ended meeting that is cancelled, only replied to, or in an unknown zone
+# takes part only with skipping, and the live meeting changes rooms.
+
+ENDED_OWNER = "m13703@example.com"  # sorts first and has the same room number
+LIVE_LOSER = "m3643@example.com"
+
+
+def rooms_of(state) -> set[str]:
+    return {re.search(r"conference%3E(\d+)", job.spec.url).group(1) for job in state.jobs}
+
+
+@pytest.mark.parametrize(
+    ("ended_extra", "method", "zone"),
+    [
+        (("STATUS:CANCELLED",), None, None),
+        ((), "CANCEL", None),
+        ((), "REPLY", None),
+        ((), None, "Nowhere/Zone"),
+    ],
+    ids=["status-cancelled", "method-cancel", "reply-only", "unknown-tzid"],
+)
+def test_room_ignores_unplanned_ended_meeting(tmp_path, people, ended_extra, method, zone):
+    ended = vevent(ENDED_OWNER, PAST, *ended_extra)
+    if zone:
+        ended = ended.replace(f"DTSTART:{PAST}", f"DTSTART;TZID={zone}:{PAST[:-1]}")
+    head = (f"METHOD:{method}",) if method else ()
+    paths = []
+    for index, text in enumerate([calendar(ended, head=head), calendar(vevent(LIVE_LOSER, LIVE))]):
+        path = tmp_path / f"input{index}.ics"
+        path.write_bytes(text.encode("utf-8"))
+        paths.append(str(path))
+    skipped, full = both(paths, settings_for(people))
+    assert rooms_of(full)
+    assert rooms_of(skipped) == rooms_of(full)
