@@ -290,3 +290,91 @@ def test_room_ignores_unplanned_ended_meeting(tmp_path, people, ended_extra, met
     skipped, full = both(paths, settings_for(people))
     assert rooms_of(full)
     assert rooms_of(skipped) == rooms_of(full)
+
+
+# --- a VEVENT with two UID lines ---------------------------------------------------------
+# icalendar returns a list for two UID lines, and the reader turns it into
+# the string "[vText(b'a@example.com'), vText(b'b@example.com')]". The check
+# counts the two UIDs instead, so an ended VEVENT whose UID is that string is
+# dropped although it is the newer version. The input is contrived, but the
+# list-as-UID reading is not.
+
+
+def test_two_uid_lines_read_as_one_list_uid(tmp_path, people):
+    listed = "[vText(b'a@example.com'), vText(b'b@example.com')]"
+    newer_ended = vevent(listed, PAST, "SEQUENCE:5")
+    older_live = vevent("a@example.com", LIVE, "UID:b@example.com", "SEQUENCE:1")
+    skipped, full = both(write(tmp_path, calendar(newer_ended, older_live)), settings_for(people))
+    assert crons(full) == []
+    assert job_table(skipped) == job_table(full)
+
+
+# --- inputs that keep the plan unchanged --------------------------------------------------
+
+HOLDS = {
+    "DTSTART VALUE=DATE with a time": [
+        calendar(vevent("d@example.com", PAST).replace("DTSTART:", "DTSTART;VALUE=DATE:"), vevent("d@example.com", LIVE))
+    ],
+    "DTSTART in year 0": [calendar(vevent("z@example.com", "00000101T100000Z", "SEQUENCE:5"), vevent("z@example.com", LIVE))],
+    "DTSTART in year 9999": [calendar(vevent("y@example.com", "99991231T100000Z"), vevent("l@example.com", LIVE))],
+    "UNTIL in year 1": [
+        calendar(
+            vevent("o@example.com", "00010101T100000Z", "RRULE:FREQ=DAILY;UNTIL=00010105T000000Z"),
+            vevent("l@example.com", LIVE),
+        )
+    ],
+    "two VCALENDARs in one file, the second cancels": [
+        calendar(vevent("s@example.com", PAST, "RRULE:FREQ=WEEKLY"))
+        + calendar(vevent("s@example.com", PAST, "SEQUENCE:1"), head=("METHOD:CANCEL",))
+    ],
+    "newer COUNTER of a live series": [
+        calendar(vevent("s@example.com", PAST, "RRULE:FREQ=WEEKLY")),
+        calendar(vevent("s@example.com", PAST, "SEQUENCE:4"), head=("METHOD:COUNTER",)),
+    ],
+    "overrides without their master, one live": [
+        calendar(
+            vevent("o@example.com", PAST, "RECURRENCE-ID:20261201T100000Z"),
+            vevent("o@example.com", LIVE, "RECURRENCE-ID:20261208T100000Z"),
+        )
+    ],
+    "floating series in X-WR-TIMEZONE Pacific/Kiritimati": [
+        calendar(
+            vevent("k@example.com", "20261231T235900", "RRULE:FREQ=DAILY;UNTIL=20261231T235900"),
+            head=("X-WR-TIMEZONE:Pacific/Kiritimati",),
+        )
+    ],
+    "UIDs differing in case": [calendar(vevent("C@example.com", PAST, "SEQUENCE:5"), vevent("c@example.com", LIVE))],
+    "UIDs in NFC and NFD": [
+        calendar(vevent("caf\u00e9@example.com", PAST, "SEQUENCE:5"), vevent("cafe\u0301@example.com", LIVE))
+    ],
+    "UID ending in a control character": [
+        calendar(vevent("c@example.com\x1c", PAST, "SEQUENCE:5"), vevent("c@example.com", LIVE))
+    ],
+    "alarm carrying the live meeting's UID": [
+        calendar(
+            vevent("a@example.com", PAST, "BEGIN:VALARM", "UID:b@example.com", "ACTION:DISPLAY", "TRIGGER:-PT5M", "END:VALARM"),
+            vevent("b@example.com", LIVE),
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("texts", list(HOLDS.values()), ids=list(HOLDS))
+def test_plan_is_unchanged(tmp_path, people, texts):
+    paths = []
+    for index, text in enumerate(texts):
+        path = tmp_path / f"input{index}.ics"
+        path.write_bytes(text.encode("utf-8"))
+        paths.append(str(path))
+    skipped, full = both(paths, settings_for(people))
+    assert job_table(skipped) == job_table(full)
+
+
+def test_newer_ended_version_in_windows_1252(tmp_path, people):
+    ended = tmp_path / "ended.ics"
+    ended.write_bytes(calendar(vevent("caf\u00e9@example.com", PAST, "SEQUENCE:5")).encode("cp1252"))
+    live = tmp_path / "live.ics"
+    live.write_bytes(calendar(vevent("caf\u00e9@example.com", LIVE, "SEQUENCE:1")).encode("utf-8"))
+    skipped, full = both([str(ended), str(live)], settings_for(people))
+    assert crons(full) == []
+    assert job_table(skipped) == job_table(full)
