@@ -86,7 +86,7 @@ def crons(state) -> list[str]:
 
 
 # --- lines that start with a space after reading ------------------------------------
-# icalendar joins such a line to the previous one; the text check reads it as
+# icalendar joins such a line to the previous one, but the text check reads it as
 # its own line. Each case below plans different jobs with and without skipping.
 
 
@@ -180,7 +180,7 @@ def test_event_number_with_spaced_begin(tmp_path, people):
 def test_event_number_with_trailing_space_begin(tmp_path, people, trail):
     # icalendar names the component "VEVENT " and walk("VEVENT") skips it, but
     # the check counts "BEGIN:VEVENT " as a VEVENT. The numbers kept then fit
-    # by length and say "event #2" where the file has one VEVENT before it.
+    # by length and give "event #2" where the file has one VEVENT before it.
     ended = vevent("old@example.com", PAST).replace("BEGIN:VEVENT", "BEGIN:VEVENT" + trail)
     text = calendar(ended, vevent(None, LIVE))
     skipped, full = both(write(tmp_path, text), settings_for(people))
@@ -254,8 +254,8 @@ def test_trailing_space_begin_loses_meeting(tmp_path, people, trail):
 
 
 # --- room collisions with ended meetings that plan no event --------------------------
-# room_ids resolves a hash collision by sorted UID. With skipping it sees every
-# UID left out as ended. Without skipping it sees only the events built, so an
+# room_ids resolves a hash collision by sorted UID. With skipping it receives every
+# UID left out as ended. Without skipping it receives only the events built, so an
 # ended meeting that is cancelled, only replied to, or in an unknown zone
 # takes part only with skipping, and the live meeting changes rooms.
 
