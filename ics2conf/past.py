@@ -18,12 +18,17 @@ A VEVENT directly inside the VCALENDAR is certainly over when:
 The properties that decide it are split with icalendar's own content-line
 parser and RRULE reader, and UIDs are unescaped as icalendar does, so both
 read the same values. A UID is kept when any line with that UID lies outside
-a VEVENT that is certainly over, at any depth and in any block. A block with
-a BEGIN or END line that carries parameters is kept whole, because icalendar
-accepts such lines and the nesting seen here could differ from its own.
-Anything this check cannot read keeps the UID, and icalendar parses it as
-before. The caller picks a cutoff days before now, so a UTC offset (at most
-24 hours in RFC 5545) cannot move a dropped occurrence past it.
+a VEVENT that is certainly over, at any depth and in any block. Anything this
+check cannot read keeps the UID, and icalendar parses it as before.
+
+When any line of the input is not plain (``NAME[;PARAMETERS]:VALUE`` with an
+ASCII name, and BEGIN or END lines with nothing else on them), nothing is
+dropped. icalendar reads such lines leniently, so its UIDs and nesting could
+differ from the ones seen here. Calendar clients write plain lines, so their
+exports are still checked.
+
+The caller picks a cutoff days before now, so a UTC offset (at most 24 hours
+in RFC 5545) cannot move a dropped occurrence past it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,9 @@ from icalendar.parser import Contentline
 from icalendar.prop import vDDDTypes, vRecur, vText
 
 _DATE_VALUE = re.compile(r"\d{8}(?:T\d{6}Z?)?")
-_PLAIN_BOUNDARY = re.compile(r"(BEGIN|END):[A-Za-z0-9-]+\s*", re.IGNORECASE)
-_NAME = re.compile(r"\s*([A-Za-z0-9-]+)\s*[;:]")
+_PLAIN_BOUNDARY = re.compile(r"(BEGIN|END):[A-Za-z0-9-]+", re.IGNORECASE)
+_PLAIN_LINE = re.compile(r"[A-Za-z0-9-]+[;:]")
+_NAME = re.compile(r"([A-Za-z0-9-]+)[;:]")
 _JUDGED_PROPERTIES = frozenset({"UID", "DTSTART", "RRULE", "RECURRENCE-ID", "RDATE"})
 
 
@@ -73,7 +79,10 @@ def drop_past_events(texts: list[str], cutoff: date) -> tuple[list[str], PastEve
     uid_lines: Counter[str] = Counter()  # UID value -> lines with it, anywhere in the input
     over_spans: list[list[_Span]] = []
     for lines in split:
-        block_uids, spans = _read_block(lines, cutoff)
+        block_uids, spans, certain = _read_block(lines, cutoff)
+        if not certain:
+            # A UID this check cannot see could be a live version of a dropped meeting.
+            return list(texts), PastEvents(event_numbers=[None] * len(texts))
         uid_lines.update(block_uids)
         over_spans.append(spans)
 
@@ -94,28 +103,35 @@ def drop_past_events(texts: list[str], cutoff: date) -> tuple[list[str], PastEve
     return kept_texts, result
 
 
-def _read_block(lines: list[str], cutoff: date) -> tuple[list[str], list[_Span]]:
-    """Return the value of every UID line of a block and its VEVENTs that are certainly over.
+def _read_block(lines: list[str], cutoff: date) -> tuple[list[str], list[_Span], bool]:
+    """Return a block's UID values, its VEVENTs that are certainly over, and whether all its lines are plain.
 
-    The VEVENTs counted are those directly inside the VCALENDAR. A BEGIN or
-    END line with parameters makes the block's nesting uncertain, so then no
-    VEVENT of it counts as over.
+    The VEVENTs judged are those directly inside the VCALENDAR. icalendar also
+    reads lines that are not plain: a name with spaces or a non-ASCII letter in
+    it (it removes the spaces and upper-cases with ``str.upper``), leading
+    whitespace, a BEGIN or END with parameters or trailing whitespace. Its
+    nesting and UIDs can then differ from what is read here.
     """
     uids: list[str] = []
     spans: list[_Span] = []
     depth = 0
     start = -1
     certain = True
+    last = len(lines) - 1
     for index, line in enumerate(lines):
+        if not _PLAIN_LINE.match(line):
+            if index != last or line:  # the text ends with CRLF, so the last item is empty
+                certain = False
+            continue
         head = line[:5].upper()
         if head.startswith(("BEGIN", "END")):
             named = _NAME.match(line)
-            if named is None or named[1].upper() not in ("BEGIN", "END"):
+            if named[1].upper() not in ("BEGIN", "END"):
                 continue  # a property such as ENDTIME, not a boundary
             if not _PLAIN_BOUNDARY.fullmatch(line):
                 certain = False
                 continue
-            upper = line.upper().rstrip()
+            upper = line.upper()
             if upper.startswith("BEGIN:"):
                 depth += 1
                 if depth == 2 and upper == "BEGIN:VEVENT":
@@ -131,7 +147,7 @@ def _read_block(lines: list[str], cutoff: date) -> tuple[list[str], list[_Span]]
             uid = _uid_of(line)
             if uid is not None:
                 uids.append(uid)
-    return uids, (spans if certain else [])
+    return uids, spans, certain
 
 
 def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | None:
@@ -151,6 +167,8 @@ def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | Non
             continue
         if name == "END":
             nested -= 1
+            if nested < 0:
+                return None  # an END that closes more than this VEVENT opened
             continue
         if nested or name not in _JUDGED_PROPERTIES:
             continue  # a VALARM's TRIGGER, an ATTENDEE or a DESCRIPTION cannot make it ring later
