@@ -46,6 +46,8 @@ class CalendarLoad:
     sources: list[str] = field(default_factory=list)
     # UIDs of meetings left out unread because they ended before the cutoff.
     past_uids: set[str] = field(default_factory=set)
+    # Every UID read, whether its meeting was built, cancelled or failed.
+    uids: set[str] = field(default_factory=set)
 
 
 def load_events(
@@ -89,6 +91,7 @@ def load_events(
             order += 1
             versions.setdefault(version.uid, []).append(version)
 
+    load.uids = set(versions)
     for uid, uid_versions in versions.items():
         try:
             _resolve_uid(uid, uid_versions, default_timezone, default_zone, load)

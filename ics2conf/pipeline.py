@@ -152,7 +152,10 @@ PAST_MARGIN = timedelta(days=3)
 def past_cutoff(now: datetime, settings: Settings) -> date:
     """Return the date before which a meeting can no longer cause a call, redials included."""
     last_redial = timedelta(minutes=settings.redial * settings.redial_after_minutes)
-    return (now - PAST_MARGIN - last_redial).date()
+    try:
+        return (now - PAST_MARGIN - last_redial).date()
+    except OverflowError:
+        return date.min  # a --now in the first days of year 1: no meeting is before it
 
 
 def build_desired_from_load(
@@ -164,9 +167,10 @@ def build_desired_from_load(
     problems: list[Problem] = list(load.problems) + list(directory.problems)
 
     events = sorted(load.events, key=lambda event: (event.start, event.uid))
-    # Ended meetings left out unread still take part in resolving room collisions,
-    # so a live meeting's room does not change when another meeting ends.
-    rooms, room_problems = room_ids([event.uid for event in events] + sorted(load.past_uids))
+    # Every UID of the input takes part in resolving room collisions, including
+    # meetings that are cancelled, ended or left out unread, so a live meeting's
+    # room does not change when another meeting ends or is cancelled.
+    rooms, room_problems = room_ids([event.uid for event in events] + sorted(load.uids | load.past_uids))
     problems.extend(room_problems)
 
     jobs: list[DesiredJob] = []
