@@ -336,6 +336,10 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
 
     for line in lines:
         match = _BEGIN_END.match(line)
+        if match:
+            # icalendar keeps trailing whitespace in a component name, and a
+            # "VEVENT " would then be skipped as an unknown component.
+            line = f"{match[1]}:{match[2]}"
         if match and match[1].upper() == "BEGIN":
             name = match[2].upper()
             if name == "VCALENDAR" and stack:
