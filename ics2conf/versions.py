@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import icalendar
+from icalendar.parser import Contentline
 from icalendar.prop import vRecur
 
 from . import rrule_check, timezones
@@ -183,6 +184,18 @@ def _read_block(
     except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
         problems.append(Problem("error", f"cannot parse {source}: {describe(error)}", source))
         return []
+    if not calendars:
+        # icalendar returns nothing, without an error, when a line it reads as
+        # BEGIN (such as " BEGIN:X" or "B EGIN:X") opens a component that never ends.
+        problems.append(
+            Problem(
+                "error",
+                f"cannot parse {source}: icalendar found no complete VCALENDAR in it; look for a BEGIN line"
+                " that has no matching END, such as one with spaces in or before BEGIN",
+                source,
+            )
+        )
+        return []
 
     found: list[Version] = []
     missing_uids: list[tuple[int, str]] = []  # (event index, substitute UID)
@@ -262,9 +275,17 @@ def _parse_with_repairs(text: str, source: str, problems: list[Problem]) -> list
 def _repair(text: str, error: Exception) -> tuple[str | None, str]:
     match = _UNPARSABLE_LINE.search(str(error))
     lines = text.split("\r\n")
-    if match and match.group(1) in lines:
-        lines.remove(match.group(1))
-        return "\r\n".join(lines), f"ignored line {match.group(1)[:80]!r} that cannot be parsed"
+    if match:
+        bad = _unparsable_strict_lines(lines)
+        if not bad and match.group(1) in lines:
+            bad = [lines.index(match.group(1))]
+        if bad:
+            first = lines[bad[0]]
+            for index in reversed(bad):
+                del lines[index]
+            if len(bad) == 1:
+                return "\r\n".join(lines), f"ignored line {first[:80]!r} that cannot be parsed"
+            return "\r\n".join(lines), f"ignored {len(bad)} lines that cannot be parsed, the first {first[:80]!r}"
     broken_alarms = _broken_alarm_blocks(text)
     if broken_alarms:
         for block in broken_alarms:
@@ -285,6 +306,38 @@ def _repair(text: str, error: Exception) -> tuple[str | None, str]:
     return None, ""
 
 
+# icalendar records a property it cannot parse in these components and reads
+# on; anywhere else (VCALENDAR, VTIMEZONE, VALARM) the whole calendar fails.
+_LENIENT_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL"})
+
+
+def _unparsable_strict_lines(lines: list[str]) -> list[int]:
+    """Return the indexes of the lines outside lenient components that icalendar cannot split.
+
+    All of them are removed in one repair, so a file with many such lines
+    is not given up after ten, and a harmless copy of the same text inside
+    a VEVENT stays.
+    """
+    bad: list[int] = []
+    stack: list[str] = []
+    for index, line in enumerate(lines):
+        boundary = _BOUNDARY.fullmatch(line)
+        if boundary:
+            if boundary[1].upper() == "BEGIN":
+                stack.append(boundary[2].upper())
+            elif stack:
+                stack.pop()
+            continue
+        if not line or (stack and stack[-1] in _LENIENT_COMPONENTS):
+            continue
+        try:
+            Contentline(line).parts()
+        except ValueError:
+            bad.append(index)
+    return bad
+
+
+_BOUNDARY = re.compile(r"(BEGIN|END):([A-Za-z0-9-]+)", re.IGNORECASE)
 _VALARM_BLOCK = re.compile(r"^BEGIN:VALARM\r\n.*?^END:VALARM\r\n", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 
 
@@ -334,7 +387,19 @@ def _read_version(
     problems: list[Problem],
     missing_uids: list[tuple[int, str]],
 ) -> Version:
-    uid = str(component.get("UID", "")).strip()
+    written_uid = component.get("UID", "")
+    if isinstance(written_uid, list):
+        # RFC 5545 allows one UID per VEVENT; icalendar returns a list for several.
+        problems.append(
+            Problem(
+                "warning",
+                f"event #{index + 1} in {source} has {len(written_uid)} UID lines; using the first,"
+                f" {str(written_uid[0]).strip()}",
+                source,
+            )
+        )
+        written_uid = written_uid[0]
+    uid = str(written_uid).strip()
     if not uid:
         # Without a UID no later export can update or cancel the meeting, so
         # the substitute is derived from what identifies it in this file.
