@@ -9,7 +9,7 @@ files and blocks, overrides, long meetings, extreme UTC offsets, line
 separators other than CRLF, repairs that remove text, and random edits of
 generated exports.
 
-Two tests here fail on purpose, because they show bugs:
+Four tests here fail on purpose, because they show bugs:
 
 - ``test_event_number_after_nested_event_removed``: when a repair
   removes a VEVENT nested in a broken VALARM, the kept event numbers no
@@ -18,6 +18,12 @@ Two tests here fail on purpose, because they show bugs:
 - ``test_stray_end_in_alarm_keeps_meetings``: an END line for a
   component that is not open, inside a VALARM, loses every meeting of the
   file, with or without skipping.
+- ``test_unreadable_ended_event_moves_live_room``: an ended VEVENT the
+  reader cannot read (two RECURRENCE-ID or two DTEND lines) is dropped and
+  counted for room collisions only when skipping, so a live meeting's room
+  changes.
+- ``test_two_dtend_lines_keep_the_meeting``: a second DTEND line loses a
+  live meeting, with or without skipping.
 """
 
 from __future__ import annotations
@@ -143,6 +149,46 @@ def test_stray_end_in_alarm_keeps_meetings(tmp_path, people, stray):
     skipped, full = both([write(tmp_path, text)], settings_for(people))
     assert job_table(skipped) == job_table(full)
     assert crons(full) == [LIVE_CRON]
+
+
+# Room numbers of these two UIDs collide: the one that sorts first keeps it.
+ROOM_OWNER = "m13703@example.com"
+ROOM_LOSER = "m3643@example.com"
+
+
+def room_of(state) -> list[str]:
+    return [re.search(r"conference%3E(\d+)", job.spec.url).group(1) for job in state.jobs]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ("RECURRENCE-ID:20261201T100000Z", "RECURRENCE-ID:20261202T100000Z"),
+        ("DTEND:20261201T090000Z", "DTEND:20261201T110000Z"),
+    ],
+    ids=["two-recurrence-ids", "two-dtends"],
+)
+def test_unreadable_ended_event_moves_live_room(tmp_path, people, extra):
+    # BUG. Without skipping, the reader fails on the ended VEVENT (a list
+    # where it expects one value), so its UID is not among the UIDs read and
+    # the live meeting keeps its hashed room 251395507. The text check drops
+    # that VEVENT as ended and counts its UID, so the live meeting moves to
+    # room 419444895: every job URL changes.
+    text = calendar(vevent(ROOM_OWNER, PAST, *extra), vevent(ROOM_LOSER, LIVE))
+    skipped, full = both([write(tmp_path, text)], settings_for(people))
+    assert skipped.past_uids == [ROOM_OWNER]
+    assert room_of(full) == ["251395507"]
+    assert room_of(skipped) == room_of(full)
+
+
+def test_two_dtend_lines_keep_the_meeting(tmp_path, people):
+    # BUG, with or without skipping: a second DTEND makes the reader fail
+    # with "'list' object has no attribute 'year'", and the live meeting
+    # gets no call.
+    text = calendar(vevent("live@example.com", LIVE, "DTEND:20270110T110000Z", "DTEND:20270110T120000Z"))
+    skipped, full = both([write(tmp_path, text)], settings_for(people))
+    assert crons(full) == [LIVE_CRON]
+    assert job_table(skipped) == job_table(full)
 
 
 # --- what held ----------------------------------------------------------------------
