@@ -73,18 +73,25 @@ def load_events(
 
     read = read_inputs(inputs, stdin=stdin, session=session)
     load = CalendarLoad(problems=list(read.problems), sources=list(read.sources))
-    event_numbers: list[list[int] | None] = [None] * len(read.calendars)
+    written = [block.text for block in read.calendars]
+    texts = written
+    event_numbers: list[list[int] | None] = [None] * len(written)
     if past_cutoff is not None:
-        texts, past_events = drop_past_events([block.text for block in read.calendars], past_cutoff)
-        for block, text in zip(read.calendars, texts):
-            block.text = text
+        texts, past_events = drop_past_events(written, past_cutoff)
         load.past_uids = past_events.uids
         event_numbers = past_events.event_numbers
     versions: dict[str, list[Version]] = {}
     order = 0
     for block_index, block in enumerate(read.calendars):
+        reduced = event_numbers[block_index] is not None
         versions_read = read_block(
-            block.text, block.source, block_index, default_timezone, load.problems, event_numbers[block_index]
+            texts[block_index],
+            block.source,
+            block_index,
+            default_timezone,
+            load.problems,
+            event_numbers[block_index],
+            full_text=written[block_index] if reduced else None,
         )
         for version in versions_read:
             version.order = order
@@ -92,6 +99,8 @@ def load_events(
             versions.setdefault(version.uid, []).append(version)
 
     load.uids = set(versions)
+    # A broken block is read whole again, so some left-out meetings may have been read after all.
+    load.past_uids -= load.uids
     for uid, uid_versions in versions.items():
         try:
             _resolve_uid(uid, uid_versions, default_timezone, default_zone, load)

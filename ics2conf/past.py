@@ -9,7 +9,7 @@ dropped when each of them is certainly over before the cutoff.
 A VEVENT directly inside the VCALENDAR is certainly over when:
 
 - it has exactly one UID and one DTSTART, and the DTSTART's date is before
-  the cutoff;
+  the cutoff, and at most one RECURRENCE-ID;
 - every RRULE has an UNTIL before the cutoff and no COUNT, and it has no RDATE;
 - its RECURRENCE-ID, if any, is before the cutoff and has no RANGE parameter
   (RANGE=THISANDFUTURE changes later occurrences too);
@@ -154,6 +154,7 @@ def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | Non
     """Return the VEVENT between ``first`` and ``last`` as a span when it is certainly over, else None."""
     uids: list[str] = []
     starts: list[date | None] = []
+    recurrences = 0
     nested = 0
     for line in lines[first + 1 : last]:
         named = _NAME.match(line)
@@ -188,6 +189,7 @@ def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | Non
             if not _rule_ends_before(value, cutoff):
                 return None
         elif name == "RECURRENCE-ID":
+            recurrences += 1
             recurrence = _date_of(value, parameters)
             if "RANGE" in parameters or recurrence is None or recurrence >= cutoff:
                 return None
@@ -195,6 +197,8 @@ def _judge(lines: list[str], first: int, last: int, cutoff: date) -> _Span | Non
             return None
     if len(uids) != 1 or not uids[0] or len(starts) != 1 or starts[0] is None or starts[0] >= cutoff:
         return None
+    if recurrences > 1:
+        return None  # an error for the reader, which must report it as without skipping
     return _Span(first, last, uids[0])
 
 

@@ -127,16 +127,23 @@ def read_block(
     default_timezone: str,
     problems: list[Problem],
     event_numbers: list[int] | None = None,
+    full_text: str | None = None,
 ) -> list[Version]:
     """Parse one VCALENDAR block and return its VEVENTs as versions, adding what went wrong to ``problems``.
 
     Identical problems of the block are reported once, with a count.
-    ``event_numbers`` gives the original number of each VEVENT when some were
-    left out of ``text`` (see ``past.drop_past_events``), so messages still
-    count events as the file does.
+    When ``text`` has VEVENTs left out (see ``past.drop_past_events``),
+    ``event_numbers`` gives the original number of each VEVENT left, so
+    messages still count events as the file does, and ``full_text`` is the
+    block as written. If ``text`` needs a repair or does not parse, the
+    block is read again from ``full_text``, so a broken file is read and
+    reported exactly as it would be without leaving anything out.
     """
     block_problems: list[Problem] = []
     versions = _read_block(text, source, block_index, default_timezone, block_problems, event_numbers)
+    if versions is None:
+        block_problems = []
+        versions = _read_block(full_text or text, source, block_index, default_timezone, block_problems) or []
     problems.extend(collapse_repeats(block_problems))
     return versions
 
@@ -159,7 +166,9 @@ def _read_block(
     default_timezone: str,
     problems: list[Problem],
     event_numbers: list[int] | None = None,
-) -> list[Version]:
+) -> list[Version] | None:
+    """Read a block; with ``event_numbers``, return None when the text did not read cleanly."""
+    reduced = event_numbers is not None
     try:
         for tzid, reason, block in timezones.register_vtimezones(text, default_timezone=default_timezone):
             text = text.replace(block, "")
@@ -180,10 +189,15 @@ def _read_block(
                     source,
                 )
             )
+        before_repairs = len(problems)
         calendars = _parse_with_repairs(text, source, problems)
     except Exception as error:  # noqa: BLE001 - icalendar raises several types on bad input
+        if reduced:
+            return None
         problems.append(Problem("error", f"cannot parse {source}: {describe(error)}", source))
         return []
+    if reduced and (len(problems) > before_repairs or not calendars):
+        return None
     if not calendars:
         # icalendar returns nothing, without an error, when a line it reads as
         # BEGIN (such as " BEGIN:X" or "B EGIN:X") opens a component that never ends.
@@ -203,7 +217,9 @@ def _read_block(
         method = str(calendar.get("METHOD", "")).strip().upper()
         calendar_zone = _calendar_zone(calendar, source, problems)
         components = calendar.walk("VEVENT")
-        numbers = event_numbers if event_numbers is not None and len(event_numbers) == len(components) else None
+        if reduced and len(event_numbers) != len(components):
+            return None
+        numbers = event_numbers if reduced else None
         for walked, component in enumerate(components):
             index = numbers[walked] if numbers is not None else walked
             try:
@@ -407,6 +423,7 @@ def _read_version(
         seed += str(component.get("SUMMARY", ""))
         uid = "no-uid-" + hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:16]
         missing_uids.append((index, uid))
+    _keep_first_of_repeated(component, uid, source, problems)
     for name, message in getattr(component, "errors", []):
         # icalendar drops a line it cannot parse and records why.
         what = f"property {name}" if name else "a line"
@@ -419,6 +436,11 @@ def _read_version(
             )
         )
     recurrence_key = None
+    if isinstance(component.get("RECURRENCE-ID"), list):
+        raise ValueError(
+            f"event {uid} has {len(component['RECURRENCE-ID'])} RECURRENCE-ID properties; an override of one"
+            " occurrence needs exactly one"
+        )
     if "RECURRENCE-ID" in component:
         recurrence_key = instant_key(component.decoded("RECURRENCE-ID"))
     status = str(component.get("STATUS", "")).strip().upper()
@@ -437,6 +459,33 @@ def _read_version(
         created=_stamp(component, ("CREATED",)),
         content_hash=ContentHash(component),
     )
+
+
+# Properties RFC 5545 allows once per VEVENT that reading a version uses.
+# icalendar returns a list when one is repeated.
+# DTSTART and RECURRENCE-ID are left out on purpose: with two of them the time
+# to call, or the occurrence replaced, is unknown, so such an event is an error.
+_SINGLE_VALUED = (
+    "DTEND", "DURATION", "SEQUENCE", "STATUS", "SUMMARY", "DTSTAMP", "LAST-MODIFIED", "CREATED", "ORGANIZER",
+)
+
+
+def _keep_first_of_repeated(component: icalendar.Event, uid: str, source: str, problems: list[Problem]) -> None:
+    """Keep the first of a repeated single-valued property, with a warning, so the event can still be read."""
+    for name in _SINGLE_VALUED:
+        value = component.get(name)
+        if not isinstance(value, list) or not value:
+            continue
+        component[name] = value[0]
+        problems.append(
+            Problem(
+                "warning",
+                f"event {uid} in {source} has {len(value)} {name} lines; using the first,"
+                f" {_first_line(value[0].to_ical().decode('utf-8', 'replace')) if hasattr(value[0], 'to_ical') else value[0]}",
+                source,
+                uid,
+            )
+        )
 
 
 def _check_times(component: icalendar.Event, uid: str, source: str, problems: list[Problem]) -> None:
