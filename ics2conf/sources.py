@@ -370,8 +370,16 @@ def split_calendars(text: str, source: str) -> tuple[list[str], list[Problem]]:
                 current[last_complete:] = [line]
                 stack = [name]
             if name in stack:
-                while stack and stack.pop() != name:
-                    pass
+                unclosed = []
+                while stack and stack[-1] != name:
+                    unclosed.append(stack.pop())
+                stack.pop()
+                if unclosed:
+                    # icalendar returns no calendar at all for an END that skips an
+                    # open component, so the missing END lines are written in.
+                    current[-1:] = [f"END:{child}" for child in unclosed] + [current[-1]]
+                    for child in unclosed:
+                        repairs[f"closed BEGIN:{child}, which has no END:{child}, before END:{name}"] += 1
             if not stack:
                 blocks.append("\r\n".join(current) + "\r\n")
                 current = []
