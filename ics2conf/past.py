@@ -41,8 +41,9 @@ from datetime import date, datetime
 from icalendar.parser import Contentline
 from icalendar.prop import vDDDTypes, vRecur, vText
 
+from .sources import BOUNDARY_LINE
+
 _DATE_VALUE = re.compile(r"\d{8}(?:T\d{6}Z?)?")
-_PLAIN_BOUNDARY = re.compile(r"(BEGIN|END):[A-Za-z0-9-]+", re.IGNORECASE)
 _PLAIN_LINE = re.compile(r"[A-Za-z0-9-]+[;:]")
 _NAME = re.compile(r"([A-Za-z0-9-]+)[;:]")
 _JUDGED_PROPERTIES = frozenset({"UID", "DTSTART", "RRULE", "RECURRENCE-ID", "RDATE"})
@@ -128,7 +129,7 @@ def _read_block(lines: list[str], cutoff: date) -> tuple[list[str], list[_Span],
             named = _NAME.match(line)
             if named[1].upper() not in ("BEGIN", "END"):
                 continue  # a property such as ENDTIME, not a boundary
-            if not _PLAIN_BOUNDARY.fullmatch(line):
+            if not BOUNDARY_LINE.fullmatch(line):
                 certain = False
                 continue
             upper = line.upper()

@@ -49,6 +49,8 @@ _WIDE_BOMS = (
 _FOLD = re.compile(rb"\r?\n[ \t]|\r[ \t]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BEGIN_END = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)\s*$", re.IGNORECASE)
+# A BEGIN or END line as ``split_calendars`` writes it; use with ``fullmatch``.
+BOUNDARY_LINE = re.compile(r"(BEGIN|END):([A-Za-z0-9-]+)", re.IGNORECASE)
 
 
 @dataclass

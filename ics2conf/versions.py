@@ -25,6 +25,7 @@ from icalendar.prop import vRecur
 
 from . import rrule_check, timezones
 from .model import Problem
+from .sources import BOUNDARY_LINE
 
 _MIN_STAMP = datetime.min.replace(tzinfo=UTC)
 
@@ -337,7 +338,7 @@ def _unparsable_strict_lines(lines: list[str]) -> list[int]:
     bad: list[int] = []
     stack: list[str] = []
     for index, line in enumerate(lines):
-        boundary = _BOUNDARY.fullmatch(line)
+        boundary = BOUNDARY_LINE.fullmatch(line)
         if boundary:
             if boundary[1].upper() == "BEGIN":
                 stack.append(boundary[2].upper())
@@ -353,7 +354,6 @@ def _unparsable_strict_lines(lines: list[str]) -> list[int]:
     return bad
 
 
-_BOUNDARY = re.compile(r"(BEGIN|END):([A-Za-z0-9-]+)", re.IGNORECASE)
 _VALARM_BLOCK = re.compile(r"^BEGIN:VALARM\r\n.*?^END:VALARM\r\n", re.MULTILINE | re.DOTALL | re.IGNORECASE)
 
 
