@@ -465,10 +465,13 @@ def _unschedulable(component: icalendar.Event) -> str | None:
             written = value.to_ical().decode(errors="replace")
             if not isinstance(value, vDDDLists):
                 return f"has an invalid {name} {written!r}"
-            for item in value.dts:
-                moment = item.dt[0] if isinstance(item.dt, tuple) else item.dt
-                if not isinstance(moment, date):
-                    return f"has an {name} without a date ({written!r})"
+            try:
+                moments = [item.dt[0] if isinstance(item.dt, tuple) else item.dt for item in value.dts]
+            except (AttributeError, ValueError, TypeError):
+                # icalendar 7 keeps a partly broken list as a property that raises on access.
+                return f"has an invalid {name} {written!r}"
+            if any(not isinstance(moment, date) for moment in moments):
+                return f"has an {name} without a date ({written!r})"
     for rule in _as_list(component.get("RRULE")):
         if not isinstance(rule, vRecur):
             return f"has an invalid RRULE {rule.to_ical().decode(errors='replace')!r}"

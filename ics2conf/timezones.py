@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import icalendar
 import x_wr_timezone
+from icalendar.error import BrokenCalendarProperty
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
@@ -369,12 +370,15 @@ def unknown_tzid(prop) -> str | None:
 
 
 def _datetimes_of(value) -> list:
-    dt = getattr(value, "dt", None)
-    if dt is not None:
-        return [dt[0] if isinstance(dt, tuple) else dt]
-    dts = getattr(value, "dts", None)
-    if dts is not None:
-        return [d.dt[0] if isinstance(d.dt, tuple) else d.dt for d in dts]
+    try:
+        dt = getattr(value, "dt", None)
+        if dt is not None:
+            return [dt[0] if isinstance(dt, tuple) else dt]
+        dts = getattr(value, "dts", None)
+        if dts is not None:
+            return [d.dt[0] if isinstance(d.dt, tuple) else d.dt for d in dts]
+    except BrokenCalendarProperty:
+        return []  # a value icalendar could not read; building the event reports it as invalid
     return []
 
 

@@ -30,6 +30,19 @@ from .sources import BOUNDARY_LINE
 _MIN_STAMP = datetime.min.replace(tzinfo=UTC)
 
 
+class UnreadableEvent(ValueError):
+    """A VEVENT whose UID is known but which cannot be read as a version of it."""
+
+    def __init__(self, uid: str, reason: str):
+        super().__init__(f"event {uid} {reason}")
+        self.uid = uid
+        self.reason = reason
+
+
+# Broken values of these properties stop the event with an error when it is built.
+_ERROR_PROPERTIES = frozenset({"DTSTART", "RRULE", "RDATE", "EXDATE"})
+
+
 @functools.total_ordering
 class ContentHash:
     """The SHA-256 of a VEVENT's own properties, computed when a comparison first needs it.
@@ -228,6 +241,8 @@ def _read_block(
                 version.calendar_zone = calendar_zone
                 version.method = method
                 found.append(version)
+            except UnreadableEvent as error:
+                problems.append(Problem("error", f"event {error.uid} in {source} {error.reason}", source, error.uid))
             except Exception as error:  # noqa: BLE001
                 problems.append(
                     Problem("error", f"cannot read event #{index + 1} in {source}: {describe(error)}", source)
@@ -425,7 +440,10 @@ def _read_version(
         missing_uids.append((index, uid))
     _keep_first_of_repeated(component, uid, source, problems)
     for name, message in getattr(component, "errors", []):
-        # icalendar drops a line it cannot parse and records why.
+        # icalendar drops a line it cannot parse and records why. A broken
+        # start or rule is not ignored: building the event reports it as an error.
+        if str(name).upper() in _ERROR_PROPERTIES:
+            continue
         what = f"property {name}" if name else "a line"
         problems.append(
             Problem(
@@ -437,9 +455,10 @@ def _read_version(
         )
     recurrence_key = None
     if isinstance(component.get("RECURRENCE-ID"), list):
-        raise ValueError(
-            f"event {uid} has {len(component['RECURRENCE-ID'])} RECURRENCE-ID properties; an override of one"
-            " occurrence needs exactly one"
+        raise UnreadableEvent(
+            uid,
+            f"has {len(component['RECURRENCE-ID'])} RECURRENCE-ID properties; keep the one of the occurrence"
+            " this override replaces",
         )
     if "RECURRENCE-ID" in component:
         recurrence_key = instant_key(component.decoded("RECURRENCE-ID"))
@@ -494,6 +513,8 @@ def _check_times(component: icalendar.Event, uid: str, source: str, problems: li
         start = component.decoded("DTSTART")
     except (KeyError, ValueError, TypeError):
         start = None
+    if isinstance(start, list):
+        start = None  # several DTSTARTs: reading the event reports them as an error
     if start is not None and "DTEND" in component:
         try:
             end = component.decoded("DTEND")
