@@ -19,6 +19,8 @@ from .model import Action, Create, Delete, DesiredJob, JobSpec, Plan, RemoteJob,
 
 REASON_NOT_DESIRED = "no longer in the calendar"
 REASON_EXPIRED = "its last run has passed"
+# The meeting is still planned, but no longer rings this attendee or uses this schedule part.
+REASON_NOT_NEEDED = "its meeting no longer needs it"
 REASON_DUPLICATE = "duplicate"  # followed by " of job <id>"
 
 # Deleting more than this share of a namespace's jobs, and more than
@@ -159,13 +161,19 @@ def diff(
             unchanged.append(job)
         deletes.extend(Delete(copy, f"{REASON_DUPLICATE} of job {kept.id}") for copy in extra)
 
+    uid_of_hash = {parse_job_name(job.spec.name).uid_hash: job.event_uid for job in wanted.values()}
     for name, copies in managed.items():
         if name not in wanted:
+            key = parse_job_name(name)
             for copy in sorted(copies, key=lambda r: r.id):
-                expired = now is not None and is_expired(copy, now)
-                deletes.append(Delete(copy, REASON_EXPIRED if expired else REASON_NOT_DESIRED))
+                if now is not None and is_expired(copy, now):
+                    reason = REASON_EXPIRED
+                elif key is not None and key.uid_hash in uid_of_hash:
+                    reason = REASON_NOT_NEEDED
+                else:
+                    reason = REASON_NOT_DESIRED
+                deletes.append(Delete(copy, reason))
 
-    uid_of_hash = {parse_job_name(job.spec.name).uid_hash: job.event_uid for job in wanted.values()}
     actions: list[Action] = [*creates, *updates, *deletes]
     actions.sort(key=lambda action: _action_order(action, uid_of_hash))
     unchanged.sort(key=lambda job: (job.event_uid, job.spec.name))

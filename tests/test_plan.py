@@ -140,6 +140,13 @@ def test_undesired_managed_job_is_deleted():
     assert plan.actions == (Delete(remote_of(job, 7), "no longer in the calendar"),)
 
 
+def test_part_dropped_from_planned_meeting_says_so():
+    kept = desired_job("standup@example.com", part="p0")
+    dropped = desired_job("standup@example.com", part="y0", cron_expression="30 9 * * 1 2028-2099")
+    plan = diff([kept], [remote_of(kept, 7), remote_of(dropped, 8)], "default")
+    assert plan.actions == (Delete(remote_of(dropped, 8), "its meeting no longer needs it"),)
+
+
 @pytest.mark.parametrize(
     "name",
     [

@@ -221,7 +221,7 @@ def test_logs_one_line_per_action_without_secrets(caplog):
     assert len(info) == 3 + 3  # three creates, then two updates and one delete
     assert info[0].startswith("created job ics2conf.default.")
     assert "for event meeting-0@example.com, attendee mailto:" in info[0]
-    assert any(line.startswith("deleted job ") and "no longer in the calendar" in line for line in info)
+    assert any(line.startswith("deleted job ") and "its meeting no longer needs it" in line for line in info)
     assert any(line.startswith("updated job ") and "cron_expression changed" in line for line in info)
     assert key not in caplog.text
     assert KOOKOO_TEST_KEY not in caplog.text
