@@ -25,39 +25,20 @@ from ics2conf.config import Settings
 from ics2conf.past import drop_past_events
 from ics2conf.pipeline import build_desired, past_cutoff
 from ics2conf.rooms import room_number
+from tests.past_support import (
+    LIVE,
+    NOW,
+    PAST,
+    both,
+    calendar,
+    job_table,
+    people,
+    settings_for,
+    vevent,
+)
 
-IST = ZoneInfo("Asia/Kolkata")
 UTC = ZoneInfo("UTC")
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=IST)  # the cutoff is 2027-01-01
-PAST = "20261201T100000Z"  # a start well before the cutoff
-LIVE = "20270110T100000Z"  # a start inside the 30-day window
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-
-
-def vevent(uid: str | None, start: str, *extra: str) -> str:
-    lines = ["BEGIN:VEVENT"]
-    if uid is not None:
-        lines.append(f"UID:{uid}")
-    lines += [
-        "DTSTAMP:20261101T000000Z",
-        f"DTSTART:{start}",
-        "SUMMARY:Review",
-        "ATTENDEE;CN=Asha Rao:mailto:asha@example.com",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\r\n".join(lines)
-
-
-def calendar(*components: str, head: tuple[str, ...] = ()) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head, *components, "END:VCALENDAR", ""])
-
-
-@pytest.fixture
-def people(tmp_path) -> Path:
-    path = tmp_path / "people.csv"
-    path.write_text("email,phone\nasha@example.com,+919876543210\nvikram@example.com,+919876543211\n")
-    return path
 
 
 def write(tmp_path: Path, *texts: str) -> list[str]:
@@ -69,17 +50,6 @@ def write(tmp_path: Path, *texts: str) -> list[str]:
     return paths
 
 
-def job_table(state) -> list[tuple[str, str, str, str]]:
-    return sorted((j.spec.name, j.spec.cron_expression, j.spec.timezone, j.spec.url) for j in state.jobs)
-
-
-def both(inputs: list[str], settings: Settings, now: datetime = NOW):
-    return (
-        build_desired(inputs, settings, now=now, skip_past=True),
-        build_desired(inputs, settings, now=now, skip_past=False),
-    )
-
-
 def assert_same_plan(inputs: list[str], settings: Settings, now: datetime = NOW):
     skipped, full = both(inputs, settings, now)
     assert job_table(skipped) == job_table(full)
@@ -87,10 +57,6 @@ def assert_same_plan(inputs: list[str], settings: Settings, now: datetime = NOW)
     assert live_failed <= set(skipped.failed_uids)
     assert set(skipped.failed_uids) <= set(full.failed_uids)
     return skipped, full
-
-
-def settings_for(people: Path, **overrides) -> Settings:
-    return Settings(directories=(str(people),), allow_quiet_hours=True, **overrides)
 
 
 # --- inputs that keep the plan unchanged ---------------------------------------------

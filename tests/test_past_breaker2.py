@@ -15,37 +15,22 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from ics2conf.config import Settings
 from ics2conf.pipeline import build_desired
-
-IST = ZoneInfo("Asia/Kolkata")
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=IST)  # the cutoff is 2027-01-01
-PAST = "20261201T100000Z"
-LIVE = "20270110T100000Z"
-LIVE_CRON = "0 10 10 1 * 2027"
-
-
-def vevent(uid: str | None, start: str, *extra: str) -> str:
-    lines = ["BEGIN:VEVENT"]
-    if uid is not None:
-        lines.append(f"UID:{uid}")
-    lines += [
-        "DTSTAMP:20261101T000000Z",
-        f"DTSTART:{start}",
-        "SUMMARY:Review",
-        "ATTENDEE;CN=Asha Rao:mailto:asha@example.com",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\r\n".join(lines)
-
-
-def calendar(*components: str, head: tuple[str, ...] = ()) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head, *components, "END:VCALENDAR", ""])
+from tests.past_support import (
+    LIVE,
+    LIVE_CRON,
+    PAST,
+    both,
+    calendar,
+    crons,
+    job_table,
+    people,
+    settings_for,
+    vevent,
+)
 
 
 # Raw bytes "\r\n\r\n  X": reading the file removes the fold "\r\n " and leaves a
@@ -55,36 +40,10 @@ def refold(text: str) -> str:
     return "\r\n\r\n  " + text
 
 
-@pytest.fixture
-def people(tmp_path) -> Path:
-    path = tmp_path / "people.csv"
-    path.write_text("email,phone\nasha@example.com,+919876543210\n")
-    return path
-
-
-def settings_for(people: Path, **overrides) -> Settings:
-    return Settings(directories=(str(people),), allow_quiet_hours=True, **overrides)
-
-
 def write(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "input.ics"
     path.write_bytes(text.encode("utf-8"))
     return [str(path)]
-
-
-def job_table(state) -> list[tuple[str, str, str, str]]:
-    return sorted((j.spec.name, j.spec.cron_expression, j.spec.timezone, j.spec.url) for j in state.jobs)
-
-
-def both(inputs: list[str], settings: Settings, now: datetime = NOW):
-    return (
-        build_desired(inputs, settings, now=now, skip_past=True),
-        build_desired(inputs, settings, now=now, skip_past=False),
-    )
-
-
-def crons(state) -> list[str]:
-    return sorted(j.spec.cron_expression for j in state.jobs)
 
 
 # --- lines that start with a space after reading ------------------------------------

@@ -21,51 +21,28 @@ import random
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bench.generate import generate_export
 from ics2conf.calendar import load_events
 from ics2conf.config import Settings
-from ics2conf.pipeline import build_desired
+from tests.past_support import (
+    IST,
+    LIVE,
+    LIVE_CRON,
+    NOW,
+    PAST,
+    both,
+    calendar,
+    crons,
+    job_table,
+    people,
+    settings_for,
+    vevent,
+)
 
-IST = ZoneInfo("Asia/Kolkata")
-NOW = datetime(2027, 1, 4, 9, 0, tzinfo=IST)  # the cutoff is 2027-01-01
 CUTOFF = date(2027, 1, 1)
-PAST = "20261201T100000Z"
-LIVE = "20270110T100000Z"
-LIVE_CRON = "0 10 10 1 * 2027"
-
-
-def vevent(uid: str | None, start: str, *extra: str) -> str:
-    lines = ["BEGIN:VEVENT"]
-    if uid is not None:
-        lines.append(f"UID:{uid}")
-    lines += [
-        "DTSTAMP:20261101T000000Z",
-        f"DTSTART:{start}",
-        "SUMMARY:Review",
-        "ATTENDEE;CN=Asha Rao:mailto:asha@example.com",
-        *extra,
-        "END:VEVENT",
-    ]
-    return "\r\n".join(lines)
-
-
-def calendar(*components: str, head: tuple[str, ...] = ()) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", *head, *components, "END:VCALENDAR", ""])
-
-
-@pytest.fixture
-def people(tmp_path) -> Path:
-    path = tmp_path / "people.csv"
-    path.write_text("email,phone\nasha@example.com,+919876543210\n")
-    return path
-
-
-def settings_for(people: Path, **overrides) -> Settings:
-    return Settings(directories=(str(people),), allow_quiet_hours=True, **overrides)
 
 
 def write(tmp_path: Path, text: str, name: str = "input.ics") -> str:
@@ -74,23 +51,8 @@ def write(tmp_path: Path, text: str, name: str = "input.ics") -> str:
     return str(path)
 
 
-def job_table(state) -> list[tuple[str, str, str, str]]:
-    return sorted((j.spec.name, j.spec.cron_expression, j.spec.timezone, j.spec.url) for j in state.jobs)
-
-
-def crons(state) -> list[str]:
-    return sorted(j.spec.cron_expression for j in state.jobs)
-
-
 def numbered(state) -> list[str]:
     return sorted(p.message for p in state.problems if "event #" in p.message)
-
-
-def both(inputs: list[str], settings: Settings, now: datetime = NOW):
-    return (
-        build_desired(inputs, settings, now=now, skip_past=True),
-        build_desired(inputs, settings, now=now, skip_past=False),
-    )
 
 
 def assert_same(skipped, full) -> None:
