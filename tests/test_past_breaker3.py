@@ -119,10 +119,10 @@ def room_of(state) -> list[str]:
     ids=["two-recurrence-ids", "two-dtends"],
 )
 def test_unreadable_ended_event_moves_live_room(tmp_path, people, extra):
-    # Without skipping, the reader once failed on the ended VEVENT (a list
-    # where it expects one value), so its UID was not among the UIDs read and
-    # the live meeting kept its hashed room 251395507, while with skipping it
-    # moved to 419444895. The reader now keeps the first of two DTEND lines,
+    # Without skipping, the reader once failed on the ended VEVENT, which has a
+    # list where one value is expected. Its UID was then not among the UIDs
+    # read, so the live meeting kept room 251395507 without skipping and moved
+    # to 419444895 with it. The reader now keeps the first of two DTEND lines,
     # and two RECURRENCE-ID lines are an error with and without skipping.
     text = calendar(vevent(ROOM_OWNER, PAST, *extra), vevent(ROOM_LOSER, LIVE))
     skipped, full = both([write(tmp_path, text)], settings_for(people))
