@@ -5,9 +5,9 @@
 calls, and keep the file's event numbers in messages. The text check in
 ``ics2conf.past`` splits the unfolded text on CRLF and reads each line on its
 own, while icalendar unfolds once more and reads property names leniently.
-Each section below is a place where the two once disagreed; the check now
-drops nothing when a line is not plain, and the reader was fixed where it
-lost meetings by itself.
+Each section below is a place where the two once disagreed. The check now
+drops nothing when a line is not plain. Where the reader lost meetings by
+itself, the reader was fixed.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def write(tmp_path: Path, text: str) -> list[str]:
 def test_refolded_line_changes_uid(tmp_path, people):
     # icalendar reads the ended version's UID as "s@example.comZ:1", so it is
     # the newer version of the live meeting below and suppresses its call.
-    # The text check reads UID "s@example.com" and drops the ended version.
+    # The text check once read UID "s@example.com" and dropped the ended version.
     ended = vevent("s@example.com", PAST, "SEQUENCE:5").replace("UID:s@example.com", "UID:s@example.com" + refold("Z:1"))
     older_live = vevent("s@example.comZ:1", LIVE, "SEQUENCE:1")
     skipped, full = both(write(tmp_path, calendar(ended, older_live)), settings_for(people))
@@ -64,8 +64,8 @@ def test_refolded_line_changes_uid(tmp_path, people):
 
 
 def test_refolded_end_hides_rrule(tmp_path, people):
-    # The text check counts " END:VALARM" as an END, so after the real
-    # END:VALARM its nesting is -1 and it skips the RRULE as if it were
+    # The text check once counted " END:VALARM" as an END, so after the real
+    # END:VALARM its nesting was -1 and it skipped the RRULE as if it were
     # inside an alarm. icalendar joins " END:VALARM" to "X-A:1", closes the
     # alarm at END:VALARM and reads the RRULE as the meeting's: a daily call.
     ended = vevent(
@@ -85,8 +85,8 @@ def test_refolded_end_hides_rrule(tmp_path, people):
 
 def test_refolded_line_after_dropped_event(tmp_path, people):
     # Without skipping, " L" continues "END:VEVENT". With the ended VEVENT cut
-    # out, it continues "METHOD:CANCE" instead, and METHOD:CANCEL cancels the
-    # live meeting of the calendar.
+    # out, it once continued "METHOD:CANCE" instead, and METHOD:CANCEL
+    # cancelled the live meeting of the calendar.
     ended = vevent("old@example.com", PAST) + refold("L")
     text = calendar(ended, vevent("live@example.com", LIVE), head=("METHOD:CANCE",))
     skipped, full = both(write(tmp_path, text), settings_for(people))
@@ -106,8 +106,8 @@ def test_refolded_line_after_dropped_event(tmp_path, people):
     ids=["space-in-name", "tab-in-name", "leading-nbsp", "dotless-i-with-parameter"],
 )
 def test_uncounted_uid_line(tmp_path, people, uid_line):
-    # The check misses the live version's UID line, so it drops the newer,
-    # ended version. The older live version then rings at its old time.
+    # The check once missed the live version's UID line and dropped the newer,
+    # ended version. The older live version then rang at its old time.
     newer_ended = vevent("s@example.com", PAST, "SEQUENCE:5")
     older_live = vevent("s@example.com", LIVE, "SEQUENCE:1").replace("UID:s@example.com", uid_line)
     skipped, full = both(write(tmp_path, calendar(newer_ended, older_live)), settings_for(people))
@@ -118,9 +118,9 @@ def test_uncounted_uid_line(tmp_path, people, uid_line):
 @pytest.mark.parametrize("space", ["\u00a0", "\x0b", "\u3000"], ids=["nbsp", "vertical-tab", "ideographic-space"])
 def test_end_line_with_leading_whitespace(tmp_path, people, space):
     # icalendar reads "<space>END:VEVENT" as END and closes the ended VEVENT
-    # there; the plain END:VEVENT after it then closes the VCALENDAR and the
-    # whole file fails to parse. The check ignores the line, drops the VEVENT
-    # and the live meeting is planned only with skipping.
+    # there. The plain END:VEVENT after it then closes the VCALENDAR, so the
+    # whole file fails to parse. The check once ignored the line and dropped
+    # the VEVENT, so the live meeting was planned only with skipping.
     ended = vevent("old@example.com", PAST, space + "END:VEVENT")
     text = calendar(ended, vevent("live@example.com", LIVE))
     skipped, full = both(write(tmp_path, text), settings_for(people))
@@ -128,8 +128,8 @@ def test_end_line_with_leading_whitespace(tmp_path, people, space):
 
 
 def test_event_number_with_spaced_begin(tmp_path, people):
-    # icalendar opens a VEVENT at "B EGIN:VEVENT"; the check does not count it,
-    # so the kept numbers no longer fit and messages fall back to "event #2".
+    # icalendar opens a VEVENT at "B EGIN:VEVENT", which the check does not
+    # count. Messages once fell back to "event #2"; now nothing is dropped.
     hidden = vevent("hidden@example.com", LIVE).replace("BEGIN:VEVENT", "B EGIN:VEVENT")
     hidden = hidden.replace("END:VEVENT", "E ND:VEVENT")
     text = calendar(vevent("old1@example.com", PAST), hidden, vevent("old2@example.com", PAST), vevent(None, LIVE))
